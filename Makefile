@@ -1,0 +1,44 @@
+# make train: set up .venv once, then train (on the GPU when nvidia-smi sees one).
+# make test:  set up .venv once, then run the test suite (the same command CI runs).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+TORCH  := torch>=2.3
+GPU    := $(shell nvidia-smi -L >/dev/null 2>&1 && echo yes)
+ARGS   ?=
+
+.PHONY: setup train test lint bench clean-venv
+
+setup: $(VENV)/.installed
+
+# --system-site-packages: a box that already has torch (a CUDA build, say) keeps it.
+# Where no torch is importable: a GPU box takes PyPI's CUDA build; a CPU box takes a local
+# wheel if pip's configuration offers one, else PyTorch's CPU index, else PyPI.
+# ptan goes in with --no-deps: its metadata pins torch==2.5.0 and numpy<2.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv --system-site-packages $(VENV)
+	@if ! $(PY) -c "import torch" 2>/dev/null; then \
+	  if [ "$(GPU)" = yes ]; then $(PIP) install "$(TORCH)"; \
+	  else $(PIP) install --no-index --no-deps "$(TORCH)" \
+	    || $(PIP) install --index-url https://download.pytorch.org/whl/cpu "$(TORCH)" \
+	    || $(PIP) install "$(TORCH)"; fi; fi
+	$(PIP) install -r requirements.txt -r requirements-dev.txt
+	$(PIP) install --no-deps ptan==0.8.1
+	$(PY) -c "import torch, ptan, ale_py, tensorboardX; print('setup ok: torch', torch.__version__)"
+	touch $@
+
+train: setup
+	$(PY) train_a2c_pong.py $(if $(GPU),--cuda) $(ARGS)
+
+test: setup
+	$(PY) -m pytest -q tests
+
+lint: setup
+	$(PY) -m ruff check .
+
+bench: setup
+	$(PY) tests/bench_throughput.py $(if $(GPU),--cuda) $(ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,40 @@
+import pytest
+
+import train_a2c_pong as t
+
+
+class Writer:
+    def __init__(self):
+        self.scalars = []
+
+    def add_scalar(self, name, value, step):
+        self.scalars.append((name, value, step))
+
+
+def test_window_mean_keeps_the_last_100():
+    tr = t.RewardTracker(Writer(), stop_reward=18)
+    for r in range(150):
+        tr.add_reward(float(r), frame=r)
+    assert tr.mean_reward == pytest.approx(sum(range(50, 150)) / 100)
+    assert tr.episodes == 150
+
+
+def test_stop_decision_needs_the_mean_above_the_bar():
+    tr = t.RewardTracker(Writer(), stop_reward=18, window_size=4)
+    assert not tr.add_rewards([18.0, 18.0, 18.0, 18.0], frame=1)  # mean 18 is not above 18
+    assert tr.add_reward(21.0, frame=2)  # (18*3 + 21) / 4 = 18.75
+
+
+def test_two_episodes_ending_in_one_step_are_both_recorded():
+    w = Writer()
+    tr = t.RewardTracker(w, stop_reward=18)
+    tr.add_rewards([-21.0, -19.0], frame=500)
+    assert tr.episodes == 2 and tr.mean_reward == -20.0
+    assert [v for n, v, _ in w.scalars if n == "reward"] == [-21.0, -19.0]
+    assert {n for n, _, _ in w.scalars} == {"fps", "reward_100", "reward"}
+
+
+def test_best_mean_is_tracked():
+    tr = t.RewardTracker(Writer(), stop_reward=18)
+    tr.add_rewards([-20.0, -10.0, -21.0], frame=10)
+    assert tr.best_mean_reward == -15.0

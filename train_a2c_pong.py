@@ -1,0 +1,892 @@
+#!/usr/bin/env python3
+"""Advantage Actor-Critic (A2C) on Atari Pong, after *Deep Reinforcement Learning Hands-On*.
+
+One file, read top to bottom: config, environments, network, experience, loss and update,
+tracking, checkpoints, play, training loop, main.
+
+    python train_a2c_pong.py --cuda            # train until the 100-game mean exceeds 18
+    tensorboard --logdir runs                  # watch it learn
+    python train_a2c_pong.py --play runs/<run>/model_best.pt --record pong.gif
+
+Where this program departs from the book's notebook, and why, is listed in README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import dataclasses
+import json
+import math
+import os
+import platform
+import signal
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ENV_ID = "PongNoFrameskip-v4"
+ALE_GAME = "pong"
+METRIC_NAMES = (
+    "advantage", "values", "batch_rewards", "loss_entropy", "loss_policy",
+    "loss_value", "loss_total", "grad_l2", "grad_max", "grad_var",
+)  # the seed's TBMeanTracker scalars; RewardTracker adds fps, reward_100 and reward
+METRIC_EVERY = 10  # updates averaged into one TensorBoard point (the seed's TBMeanTracker batch)
+STATUS_EVERY_S = 10.0
+BEST_SAVE_EVERY_S = 10.0
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported as one line, exit status 2."""
+
+
+class NonFiniteError(Exception):
+    """The loss or gradient went NaN/inf: training stops before the weights are touched."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Config
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Config:
+    """Every hyperparameter of the run; defaults are the seed notebook's."""
+
+    cuda: bool = False
+    seed: int = 42
+    envs: int = 50
+    batch_size: int = 128
+    reward_steps: int = 4
+    gamma: float = 0.99
+    lr: float = 0.001
+    adam_eps: float = 0.001
+    entropy_beta: float = 0.01
+    clip_grad: float = 0.1
+    stop_reward: float = 18.0
+    max_frames: int | None = None
+    name: str = ""
+    runs_dir: str = "runs"
+    backend: str = "vector"
+    env_threads: int = 0
+    save_every: float = 10.0
+
+
+# Options that change what is learned: a resumed run takes them from its checkpoint.
+HYPERPARAMETERS = (
+    "seed", "envs", "batch_size", "reward_steps", "gamma", "lr", "adam_eps",
+    "entropy_beta", "clip_grad", "stop_reward", "backend",
+)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be 0 or a positive number, got {text}")
+    return value
+
+
+def _unit_float(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1], got {text}")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; every default comes from Config, i.e. from the seed."""
+    d = Config()
+    p = argparse.ArgumentParser(
+        description="A2C on Atari Pong (Deep RL Hands-On, chapter 12), trained until the "
+        "100-game mean reward exceeds --stop-reward.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--cuda", action="store_true", help="train on the CUDA GPU (exit 2 if none)")
+    p.add_argument("--seed", type=int, default=d.seed, help="seed of numpy, torch and env i (seed+i)")
+    p.add_argument("--envs", type=_positive_int, default=d.envs, help="parallel Pong environments")
+    p.add_argument("--batch-size", type=_positive_int, default=d.batch_size,
+                   help="transitions per gradient update")
+    p.add_argument("--reward-steps", type=_positive_int, default=d.reward_steps,
+                   help="N of the N-step return")
+    p.add_argument("--gamma", type=_unit_float, default=d.gamma, help="discount factor")
+    p.add_argument("--lr", type=_positive_float, default=d.lr, help="Adam learning rate")
+    p.add_argument("--adam-eps", type=_positive_float, default=d.adam_eps,
+                   help="Adam epsilon (the seed's large value helps convergence)")
+    p.add_argument("--entropy-beta", type=_non_negative_float, default=d.entropy_beta,
+                   help="weight of the entropy bonus")
+    p.add_argument("--clip-grad", type=_positive_float, default=d.clip_grad,
+                   help="max L2 norm of the gradient")
+    p.add_argument("--stop-reward", type=_finite_float, default=d.stop_reward,
+                   help="stop when the 100-game mean reward exceeds this")
+    p.add_argument("--max-frames", type=_positive_int, default=None,
+                   help="stop after this many frames of this invocation (frame: one agent step of one env)")
+    p.add_argument("--name", default=d.name, help="suffix of the run folder's name")
+    p.add_argument("--runs-dir", default=d.runs_dir, help="folder that holds one folder per run")
+    p.add_argument("--backend", choices=("vector", "ptan"), default=d.backend,
+                   help="vector: ale-py's C++ vector env; ptan: the seed's exact pipeline")
+    p.add_argument("--env-threads", type=_non_negative_int, default=d.env_threads,
+                   help="threads of the vector env (0: one per core)")
+    p.add_argument("--save-every", type=_positive_float, default=d.save_every,
+                   help="minutes between periodic checkpoints")
+    p.add_argument("--resume", metavar="CHECKPOINT", default=None,
+                   help="continue the run that wrote this checkpoint.pt")
+    p.add_argument("--play", metavar="MODEL", default=None,
+                   help="play Pong with a saved model or checkpoint instead of training")
+    p.add_argument("--episodes", type=_positive_int, default=3, help="games to play with --play")
+    p.add_argument("--record", metavar="FILE.gif", default=None,
+                   help="with --play: write the first game as an animated GIF")
+    return p
+
+
+_UNSET = object()
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[Config, argparse.Namespace, set[str]]:
+    """Parse the command line; also return which Config fields the user set explicitly."""
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    unset = argparse.Namespace(**{f.name: _UNSET for f in dataclasses.fields(Config)})
+    explicit = parser.parse_args(argv, namespace=unset)  # argparse leaves preset attributes be
+    given = {k for k, v in vars(explicit).items() if v is not _UNSET}
+    fields = {f.name for f in dataclasses.fields(Config)}
+    cfg = Config(**{k: v for k, v in vars(ns).items() if k in fields})
+    return cfg, ns, given & fields
+
+
+def pick_device(cuda: bool) -> torch.device:
+    if cuda and not torch.cuda.is_available():
+        raise UsageError("--cuda was given but no CUDA device is available (drop --cuda to use the CPU)")
+    return torch.device("cuda" if cuda else "cpu")
+
+
+def seed_everything(seed: int) -> None:
+    """numpy drives ptan's action sampling, torch the vector backend's and the weights."""
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds every CUDA device too
+
+
+# ---------------------------------------------------------------------------------------------
+# Environments
+# ---------------------------------------------------------------------------------------------
+
+
+class VectorEnv(Protocol):
+    """What the training loop needs of a batch of environments (ale-py's AtariVectorEnv has it).
+
+    Observations are stacked uint8 frames; an episode that ends in `step` is reset in the same
+    step ("SameStep" autoreset), so the returned observation already starts the next episode.
+    """
+
+    single_observation_space: gym.spaces.Box
+    single_action_space: gym.spaces.Discrete
+
+    def reset(self, *, seed: int | None = None) -> tuple[np.ndarray, dict]: ...
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]: ...
+
+
+def _register_ale() -> None:
+    import ale_py
+
+    gym.register_envs(ale_py)
+
+
+def make_pong_env(i: int, seed: int, render_mode: str | None = None) -> gym.Env:
+    """The seed's env, seeded once below ptan's frame stack.
+
+    ptan's BufferWrapper.reset drops its `seed`, so we seed the raw ALE env with seed+i before
+    wrapping; later resets go unseeded and the emulator's RNG carries on (re-seeding each reset
+    would replay one game forever in deterministic Pong).
+    """
+    import ptan
+
+    _register_ale()
+    env = gym.make(ENV_ID, render_mode=render_mode)
+    env.reset(seed=seed + i)
+    return ptan.common.wrappers.wrap_dqn(env)
+
+
+def make_vector_env(num_envs: int, threads: int = 0) -> VectorEnv:
+    """ale-py's C++ vector env, configured like ptan's wrap_dqn (see README)."""
+    from ale_py.vector_env import AtariVectorEnv
+
+    return AtariVectorEnv(
+        ALE_GAME, num_envs=num_envs, num_threads=threads or (os.cpu_count() or 1),
+        repeat_action_probability=0.0, noop_max=0, episodic_life=True, reward_clipping=True,
+        use_fire_reset=True, img_height=84, img_width=84, grayscale=True, stack_num=4,
+        frameskip=4, maxpool=True, autoreset_mode="SameStep",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Network
+# ---------------------------------------------------------------------------------------------
+
+
+class AtariA2C(nn.Module):
+    """Shared conv base with a policy head (action logits) and a value head (V(s))."""
+
+    def __init__(self, input_shape: tuple[int, ...], n_actions: int) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(input_shape[0], 32, kernel_size=8, stride=4),
+            nn.ReLU(),
+            nn.Conv2d(32, 64, kernel_size=4, stride=2),
+            nn.ReLU(),
+            nn.Conv2d(64, 64, kernel_size=3, stride=1),
+            nn.ReLU(),
+        )
+        with torch.no_grad():
+            conv_out = int(np.prod(self.conv(torch.zeros(1, *input_shape)).shape))
+        self.policy = nn.Sequential(nn.Linear(conv_out, 512), nn.ReLU(), nn.Linear(512, n_actions))
+        self.value = nn.Sequential(nn.Linear(conv_out, 512), nn.ReLU(), nn.Linear(512, 1))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """uint8 frames in, (logits [B, n_actions], values [B, 1]) out; scaled by 1/256 as the seed."""
+        conv_out = self.conv(x.float() / 256).flatten(1)
+        return self.policy(conv_out), self.value(conv_out)
+
+
+def net_shape(state_dict: dict[str, torch.Tensor]) -> tuple[tuple[int, int, int], int]:
+    """(input_shape, n_actions) of an AtariA2C state dict, so that a saved model plays unaided."""
+    try:
+        channels = state_dict["conv.0.weight"].shape[1]
+        n_actions = state_dict["policy.2.weight"].shape[0]
+    except (KeyError, AttributeError, IndexError) as e:
+        raise UsageError(f"not an AtariA2C state dict (missing {e})") from None
+    return (int(channels), 84, 84), int(n_actions)
+
+
+# ---------------------------------------------------------------------------------------------
+# Experience
+# ---------------------------------------------------------------------------------------------
+
+
+def _experience_first_last() -> type:
+    from ptan.experience import ExperienceFirstLast
+
+    return ExperienceFirstLast
+
+
+class VectorExperienceSource:
+    """N-step (first, last) transitions from a VectorEnv, item for item what ptan yields.
+
+    Replaces ptan's VectorExperienceSourceFirstLast, which is one step long and joins episodes.
+    Like ptan.experience.ExperienceSourceFirstLast over a list of envs it walks the envs in
+    order each step, yields a full window (N rewards, last_state N steps on) per env, and at an
+    episode's end the shorter tail windows with last_state None.
+    """
+
+    def __init__(self, env: VectorEnv, act: Callable[[np.ndarray], np.ndarray],
+                 gamma: float, steps_count: int, seed: int | None = None) -> None:
+        self.env, self.act, self.gamma, self.steps, self.seed = env, act, gamma, steps_count, seed
+        self.total_rewards: list[float] = []
+        self._item = _experience_first_last()
+
+    def _emit(self, window: Sequence[tuple[np.ndarray, int, float]], last_state: np.ndarray | None) -> Any:
+        total = 0.0
+        for _, _, r in reversed(window):
+            total = total * self.gamma + r
+        return self._item(state=window[0][0], action=window[0][1], reward=total, last_state=last_state)
+
+    def __iter__(self) -> Iterator[Any]:
+        obs, _ = self.env.reset(seed=self.seed)
+        n = len(obs)
+        histories = [collections.deque(maxlen=self.steps + 1) for _ in range(n)]
+        episode_rewards = [0.0] * n
+        while True:
+            actions = self.act(obs)
+            next_obs, rewards, terminated, truncated, _ = self.env.step(actions)
+            done = np.logical_or(terminated, truncated).tolist()
+            rewards = np.asarray(rewards, dtype=np.float64).tolist()
+            actions = np.asarray(actions).tolist()
+            for i in range(n):
+                history = histories[i]
+                history.append((obs[i], actions[i], rewards[i]))
+                episode_rewards[i] += rewards[i]
+                if len(history) == self.steps + 1:
+                    yield self._emit(list(history)[:-1], last_state=history[-1][0])
+                if done[i]:
+                    if len(history) <= self.steps:
+                        yield self._emit(history, last_state=None)
+                    while len(history) > 1:
+                        history.popleft()
+                        yield self._emit(history, last_state=None)
+                    history.clear()
+                    self.total_rewards.append(episode_rewards[i])
+                    episode_rewards[i] = 0.0
+            obs = next_obs
+
+    def pop_total_rewards(self) -> list[float]:
+        rewards, self.total_rewards = self.total_rewards, []
+        return rewards
+
+
+def unpack_batch(batch: Sequence[Any], net: AtariA2C, gamma: float, reward_steps: int,
+                 device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """States (uint8), actions and N-step targets Q(s,a) = sum gamma^i r_i + gamma^N V(s_N).
+
+    V(s_N) is added only where the episode did not end inside the window. Frames travel to the
+    device once, as uint8; the targets are formed there.
+    """
+    states = torch.from_numpy(np.stack([np.asarray(e.state) for e in batch])).to(device)
+    actions = torch.tensor([int(e.action) for e in batch], dtype=torch.long, device=device)
+    targets = torch.tensor([float(e.reward) for e in batch], dtype=torch.float32, device=device)
+    not_done = [i for i, e in enumerate(batch) if e.last_state is not None]
+    if not_done:
+        last = torch.from_numpy(np.stack([np.asarray(batch[i].last_state) for i in not_done])).to(device)
+        with torch.no_grad():
+            _, last_values = net(last)
+        idx = torch.tensor(not_done, dtype=torch.long, device=device)
+        targets[idx] += last_values[:, 0] * (gamma ** reward_steps)
+    return states, actions, targets
+
+
+def policy_sampler(net: AtariA2C, device: torch.device) -> Callable[[np.ndarray], np.ndarray]:
+    """Actions sampled on the device from softmax(logits), one host copy per step."""
+
+    @torch.inference_mode()
+    def act(obs: np.ndarray) -> np.ndarray:
+        logits, _ = net(torch.from_numpy(np.asarray(obs)).to(device))
+        return torch.multinomial(F.softmax(logits, dim=1), 1)[:, 0].cpu().numpy()
+
+    return act
+
+
+# ---------------------------------------------------------------------------------------------
+# Loss and update
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Losses:
+    policy: torch.Tensor
+    value: torch.Tensor
+    entropy: torch.Tensor
+    advantage: torch.Tensor
+    values: torch.Tensor
+
+
+def a2c_losses(net: AtariA2C, states: torch.Tensor, actions: torch.Tensor,
+               targets: torch.Tensor, entropy_beta: float) -> Losses:
+    """The seed's three loss terms; the advantage is per sample (the seed broadcast it, see README)."""
+    logits, values = net(states)
+    values = values.squeeze(-1)
+    value_loss = F.mse_loss(values, targets)
+    log_probs = F.log_softmax(logits, dim=1)
+    advantage = targets - values.detach()
+    policy_loss = -(advantage * log_probs[torch.arange(len(actions), device=actions.device), actions]).mean()
+    entropy_loss = entropy_beta * (F.softmax(logits, dim=1) * log_probs).sum(dim=1).mean()
+    return Losses(policy_loss, value_loss, entropy_loss, advantage, values.detach())
+
+
+def a2c_update(net: AtariA2C, optimizer: torch.optim.Optimizer, states: torch.Tensor,
+               actions: torch.Tensor, targets: torch.Tensor, cfg: Config) -> torch.Tensor:
+    """One update; returns the seed's ten metrics as one device tensor (order of METRIC_NAMES).
+
+    The policy gradient is backpropagated first (retain_graph) so that its statistics can be
+    logged, as in the seed, but they are reduced on the device. The one host sync checks the
+    gradient norm before the step, so a NaN never reaches the weights.
+    """
+    optimizer.zero_grad()
+    losses = a2c_losses(net, states, actions, targets, cfg.entropy_beta)
+    losses.policy.backward(retain_graph=True)
+    grads = torch.cat([p.grad.flatten() for p in net.parameters() if p.grad is not None])
+    grad_stats = torch.stack([grads.square().mean().sqrt(), grads.abs().max(), grads.var(correction=0)])
+    rest = losses.entropy + losses.value
+    rest.backward()
+    norm = nn.utils.clip_grad_norm_(net.parameters(), cfg.clip_grad)
+    if not torch.isfinite(norm):
+        raise NonFiniteError("the loss or its gradient is not finite (NaN or inf)")
+    optimizer.step()
+    return torch.cat([
+        torch.stack([losses.advantage.mean(), losses.values.mean(), targets.mean(),
+                     losses.entropy.detach(), losses.policy.detach(), losses.value.detach(),
+                     (rest + losses.policy).detach()]),
+        grad_stats,
+    ])
+
+
+# ---------------------------------------------------------------------------------------------
+# Tracking
+# ---------------------------------------------------------------------------------------------
+
+
+class RewardTracker:
+    """Episode rewards, their 100-episode mean, and the stop decision (fps, reward_100, reward).
+
+    Unlike the seed, every episode that ends in a step is recorded, not only the first.
+    """
+
+    def __init__(self, writer: Any, stop_reward: float, window_size: int = 100) -> None:
+        self.writer, self.stop_reward = writer, stop_reward
+        self.rewards: collections.deque[float] = collections.deque(maxlen=window_size)
+        self.episodes = 0
+        self.best_mean_reward = float("-inf")
+        self.new_best = False
+        self._ts, self._ts_frame = time.time(), 0
+
+    @property
+    def mean_reward(self) -> float:
+        return float(np.mean(self.rewards)) if self.rewards else float("nan")
+
+    def add_rewards(self, rewards: Sequence[float], frame: int) -> bool:
+        """Record each finished episode's reward; True once the mean exceeds stop_reward."""
+        solved = False
+        for reward in rewards:
+            solved = self.add_reward(reward, frame) or solved
+        return solved
+
+    def add_reward(self, reward: float, frame: int) -> bool:
+        now = time.time()
+        fps = (frame - self._ts_frame) / max(now - self._ts, 1e-9)
+        self._ts, self._ts_frame = now, frame
+        self.rewards.append(float(reward))
+        self.episodes += 1
+        mean = self.mean_reward
+        if mean > self.best_mean_reward:
+            self.best_mean_reward = mean
+            self.new_best = True
+            print(f"{frame}: done {self.episodes} games, mean reward {mean:.3f}, speed {fps:.2f} fps",
+                  flush=True)
+        self.writer.add_scalar("fps", fps, frame)
+        self.writer.add_scalar("reward_100", mean, frame)
+        self.writer.add_scalar("reward", reward, frame)
+        return mean > self.stop_reward
+
+
+class MetricBuffer:
+    """The seed's TBMeanTracker(batch_size=10), kept on the device: one host copy per 10 updates."""
+
+    def __init__(self, writer: Any, every: int = METRIC_EVERY) -> None:
+        self.writer, self.every = writer, every
+        self._pending: list[torch.Tensor] = []
+
+    def add(self, metrics: torch.Tensor, frame: int) -> None:
+        self._pending.append(metrics)
+        if len(self._pending) >= self.every:
+            means = torch.stack(self._pending).mean(dim=0).tolist()
+            self._pending.clear()
+            for name, value in zip(METRIC_NAMES, means):
+                self.writer.add_scalar(name, value, frame)
+
+
+@dataclasses.dataclass
+class Timings:
+    """Wall seconds by phase, for the benchmark: env stepping is what the others leave."""
+
+    total: float = 0.0
+    inference: float = 0.0
+    update: float = 0.0
+
+    def timed(self, fn: Callable[..., Any], field: str) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                setattr(self, field, getattr(self, field) + time.perf_counter() - start)
+
+        return wrapper
+
+
+class StatusLine:
+    """A progress line at least every STATUS_EVERY_S seconds."""
+
+    def __init__(self, start_frame: int) -> None:
+        self.start = self.last = time.time()
+        self.start_frame = start_frame
+
+    def maybe_print(self, frame: int, tracker: RewardTracker, force: bool = False) -> None:
+        now = time.time()
+        if not force and now - self.last < STATUS_EVERY_S:
+            return
+        self.last = now
+        elapsed = now - self.start
+        fps = (frame - self.start_frame) / max(elapsed, 1e-9)
+        print(f"[status] frames {frame:,} | fps {fps:,.0f} | episodes {tracker.episodes} | "
+              f"mean reward {tracker.mean_reward:.2f} | elapsed {_hms(elapsed)}", flush=True)
+
+
+def _hms(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints
+# ---------------------------------------------------------------------------------------------
+
+
+def atomic_save(obj: Any, path: Path) -> None:
+    """torch.save to a temporary file in the same folder, then rename: never a torn file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_file(path: str | Path) -> Any:
+    """torch.load with weights_only=True; every failure becomes one UsageError line."""
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"{p}: no such file")
+    try:
+        return torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many kinds for a bad file
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UsageError(f"{p}: not a readable PyTorch file ({reason[:160]})") from None
+
+
+def load_model(path: str | Path) -> AtariA2C:
+    """A model from a state dict file or from a checkpoint, shaped by what it holds."""
+    data = load_file(path)
+    if isinstance(data, dict) and "model" in data:
+        data = data["model"]
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: holds a {type(data).__name__}, not a model state dict")
+    input_shape, n_actions = net_shape(data)
+    net = AtariA2C(input_shape, n_actions)
+    try:
+        net.load_state_dict(data)
+    except RuntimeError as e:
+        raise UsageError(f"{path}: does not fit AtariA2C ({str(e).splitlines()[0][:160]})") from None
+    return net
+
+
+def versions() -> dict[str, str]:
+    import ale_py
+
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "numpy": np.__version__, "gymnasium": gym.__version__, "ale_py": ale_py.__version__}
+
+
+def finite_params(net: nn.Module) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in net.parameters())
+
+
+# ---------------------------------------------------------------------------------------------
+# Play
+# ---------------------------------------------------------------------------------------------
+
+
+def play(model_path: str, episodes: int, record: str | None, device: torch.device, seed: int) -> list[float]:
+    """Play full games with a saved model, sampling actions as in training; optionally a GIF."""
+    if record is not None and Path(record).suffix.lower() != ".gif":
+        raise UsageError(f"--record {record}: only .gif is supported (written with Pillow)")
+    net = load_model(model_path).to(device)
+    env = make_pong_env(0, seed, render_mode="rgb_array" if record else None)
+    if env.observation_space.shape != net_shape(net.state_dict())[0] or env.action_space.n != net.policy[2].out_features:
+        raise UsageError(f"{model_path}: model shape does not fit {ENV_ID}")
+    seed_everything(seed)
+    act = policy_sampler(net, device)
+    scores, frames = [], []
+    for game in range(episodes):
+        obs, _ = env.reset()
+        score, done = 0.0, False
+        while not done:
+            if record and game == 0:
+                frames.append(env.render())
+            obs, reward, terminated, truncated, _ = env.step(int(act(obs[None])[0]))
+            score += float(reward)
+            done = terminated or truncated
+        scores.append(score)
+        print(f"game {game + 1}: score {score:+.0f}", flush=True)
+    print(f"mean score over {episodes} games: {np.mean(scores):+.2f}", flush=True)
+    if record:
+        from PIL import Image
+
+        images = [Image.fromarray(f) for f in frames]
+        images[0].save(record, save_all=True, append_images=images[1:], duration=67, loop=0)
+        print(f"wrote {len(images)} frames to {record}", flush=True)
+    return scores
+
+
+# ---------------------------------------------------------------------------------------------
+# Training loop
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class TrainResult:
+    run_dir: Path
+    frames: int
+    episodes: int
+    best_mean_reward: float
+    mean_reward: float
+    solved: bool
+    stopped_by: str | None  # "SIGINT" / "SIGTERM" when a signal ended the run
+    seconds: float
+    timings: Timings
+
+
+class StopFlag:
+    """SIGINT/SIGTERM ask the loop to stop after the update in hand; a second signal kills."""
+
+    def __init__(self) -> None:
+        self.signal: str | None = None
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> StopFlag:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        self.signal = signal.Signals(signum).name
+        signal.signal(signum, self._old[signum])
+        print(f"\n{self.signal} received: finishing the update in hand and saving a checkpoint "
+              "(send it again to quit at once)", flush=True)
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+
+
+def new_run_dir(cfg: Config) -> Path:
+    """A fresh folder per run: runs/<date>_<host>-pong-a2c[-name][-k]."""
+    stem = f"{datetime.now():%Y%m%d-%H%M%S}_{socket.gethostname()}-pong-a2c" + (f"-{cfg.name}" if cfg.name else "")
+    root = Path(cfg.runs_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    for k in range(1000):
+        path = root / (stem if k == 0 else f"{stem}-{k}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise UsageError(f"{root}: could not create a new run folder")
+
+
+def _hparams_text(cfg: Config) -> str:
+    rows = "\n".join(f"|{k}|{v}|" for k, v in dataclasses.asdict(cfg).items())
+    return f"|param|value|\n|-|-|\n{rows}"
+
+
+def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
+          run_dir: Path | None = None) -> TrainResult:
+    """Train until solved, --max-frames, or a signal. `env` lets tests train on other tasks."""
+    from tensorboardX import SummaryWriter
+
+    device = pick_device(cfg.cuda)
+    seed_everything(cfg.seed)
+    timings = Timings()
+
+    if env is None and cfg.backend == "ptan":
+        import ptan
+
+        envs = [make_pong_env(i, cfg.seed) for i in range(cfg.envs)]
+        obs_shape, n_actions = envs[0].observation_space.shape, envs[0].action_space.n
+        net = AtariA2C(obs_shape, n_actions).to(device)
+        agent = ptan.agent.PolicyAgent(model=lambda x: net(x)[0], apply_softmax=True, device=device)
+        agent.model = timings.timed(agent.model, "inference")
+        exp_source = ptan.experience.ExperienceSourceFirstLast(envs, agent, gamma=cfg.gamma,
+                                                               steps_count=cfg.reward_steps)
+    else:
+        env = env if env is not None else make_vector_env(cfg.envs, cfg.env_threads)
+        obs_shape, n_actions = env.single_observation_space.shape, env.single_action_space.n
+        net = AtariA2C(obs_shape, n_actions).to(device)
+        act = timings.timed(policy_sampler(net, device), "inference")
+        exp_source = VectorExperienceSource(env, act, cfg.gamma, cfg.reward_steps, seed=cfg.seed)
+
+    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
+    run_dir = run_dir or new_run_dir(cfg)
+    writer = SummaryWriter(logdir=str(run_dir))
+    tracker = RewardTracker(writer, stop_reward=cfg.stop_reward)
+    frame = 0
+    if resume is not None:
+        restore(resume, net, optimizer, tracker, device)
+        frame = int(resume["frame"])
+        print(f"resumed {run_dir} at frame {frame:,}, {tracker.episodes} episodes", flush=True)
+    else:
+        writer.add_text("hyperparameters", _hparams_text(cfg))
+        (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
+        print(net, flush=True)
+        print(f"run folder: {run_dir}", flush=True)
+    first_frame = frame
+    update = timings.timed(a2c_update, "update")
+    metrics = MetricBuffer(writer)
+    status = StatusLine(frame)
+    best_snapshot: dict[str, torch.Tensor] | None = None
+    last_best_save = float("-inf")
+    last_checkpoint = time.time()
+    batch: list[Any] = []
+    solved = False
+    start = time.perf_counter()
+
+    def checkpoint() -> Path:
+        path = run_dir / "checkpoint.pt"
+        atomic_save(make_checkpoint(cfg, net, optimizer, tracker, frame), path)
+        atomic_save(net.state_dict(), run_dir / "model_last.pt")
+        return path
+
+    def save_best(force: bool) -> None:
+        nonlocal best_snapshot, last_best_save
+        if best_snapshot is not None and (force or time.time() - last_best_save >= BEST_SAVE_EVERY_S):
+            atomic_save(best_snapshot, run_dir / "model_best.pt")
+            best_snapshot, last_best_save = None, time.time()
+
+    try:
+        with StopFlag() as stop:
+            for exp in exp_source:
+                batch.append(exp)
+                frame += 1
+                solved = tracker.add_rewards(exp_source.pop_total_rewards(), frame)
+                if tracker.new_best:
+                    tracker.new_best = False
+                    best_snapshot = {k: v.detach().clone() for k, v in net.state_dict().items()}
+                    save_best(force=False)
+                if solved:
+                    print(f"Solved in {frame} frames!", flush=True)
+                    break
+                if stop.signal or (cfg.max_frames is not None and frame - first_frame >= cfg.max_frames):
+                    break
+                status.maybe_print(frame, tracker)
+                if len(batch) < cfg.batch_size:
+                    continue
+                states, actions, targets = timings.timed(unpack_batch, "update")(
+                    batch, net, cfg.gamma, cfg.reward_steps, device)
+                batch.clear()
+                metrics.add(update(net, optimizer, states, actions, targets, cfg), frame)
+                if time.time() - last_checkpoint >= cfg.save_every * 60:
+                    checkpoint()
+                    last_checkpoint = time.time()
+            timings.total = time.perf_counter() - start
+            status.maybe_print(frame, tracker, force=True)
+            save_best(force=True)
+            path = checkpoint()
+            print(f"checkpoint: {path}", flush=True)
+            stopped_by = stop.signal
+    finally:
+        writer.close()
+    return TrainResult(run_dir, frame, tracker.episodes, tracker.best_mean_reward, tracker.mean_reward,
+                       solved, stopped_by, timings.total, timings)
+
+
+def make_checkpoint(cfg: Config, net: AtariA2C, optimizer: torch.optim.Optimizer,
+                    tracker: RewardTracker, frame: int) -> dict:
+    """Everything --resume needs, plus how the run was made."""
+    if not finite_params(net):
+        raise NonFiniteError("refusing to save non-finite weights")
+    return {
+        "model": net.state_dict(), "optimizer": optimizer.state_dict(), "frame": frame,
+        "episodes": tracker.episodes, "best_mean_reward": tracker.best_mean_reward,
+        "rewards": list(tracker.rewards), "config": dataclasses.asdict(cfg), "versions": versions(),
+    }
+
+
+def restore(ckpt: dict, net: AtariA2C, optimizer: torch.optim.Optimizer,
+            tracker: RewardTracker, device: torch.device) -> None:
+    try:
+        net.load_state_dict(ckpt["model"])
+    except RuntimeError as e:
+        raise UsageError(f"checkpoint does not fit this network ({str(e).splitlines()[0][:160]})") from None
+    optimizer.load_state_dict(ckpt["optimizer"])
+    tracker.episodes = int(ckpt["episodes"])
+    tracker.best_mean_reward = float(ckpt["best_mean_reward"])
+    tracker.rewards.extend(float(r) for r in ckpt["rewards"])
+    tracker._ts_frame = int(ckpt["frame"])
+
+
+def load_checkpoint(path: str) -> dict:
+    """A training checkpoint with every key --resume needs, or one UsageError line."""
+    ckpt = load_file(path)
+    needed = ("model", "optimizer", "frame", "episodes", "best_mean_reward", "rewards", "config")
+    missing = [k for k in needed if not isinstance(ckpt, dict) or k not in ckpt]
+    if missing:
+        raise UsageError(f"{path}: not a training checkpoint (missing {', '.join(missing)})")
+    return ckpt
+
+
+def resume_config(cfg: Config, given: set[str], ckpt: dict, path: str) -> Config:
+    """The checkpoint's hyperparameters; a flag that contradicts them is refused."""
+    saved = ckpt["config"]
+    for key in HYPERPARAMETERS:
+        if key in given and key in saved and getattr(cfg, key) != saved[key]:
+            flag = "--" + key.replace("_", "-")
+            raise UsageError(f"{path}: was trained with {flag} {saved[key]}, not {getattr(cfg, key)}; "
+                             "a resumed run keeps its checkpoint's hyperparameters")
+    merged = {**dataclasses.asdict(cfg), **{k: saved[k] for k in HYPERPARAMETERS if k in saved}}
+    merged["name"] = saved.get("name", "")
+    return Config(**merged)
+
+
+# ---------------------------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------------------------
+
+EXIT_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    cfg, ns, given = parse_args(argv)
+    try:
+        if ns.play is not None:
+            play(ns.play, ns.episodes, ns.record, pick_device(cfg.cuda), cfg.seed)
+            return 0
+        if ns.record is not None:
+            raise UsageError("--record needs --play")
+        resume, run_dir = None, None
+        if ns.resume is not None:
+            resume = load_checkpoint(ns.resume)
+            cfg = resume_config(cfg, given, resume, ns.resume)
+            run_dir = Path(ns.resume).parent
+        result = train(cfg, resume=resume, run_dir=run_dir)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except NonFiniteError as e:
+        print(f"error: {e}; training stopped, the files on disk are the last good ones", file=sys.stderr)
+        return 3
+    if result.stopped_by:
+        return EXIT_SIGNAL[result.stopped_by]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
