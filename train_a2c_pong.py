@@ -225,8 +225,10 @@ class VectorEnv(Protocol):
 
 
 def _register_ale() -> None:
+    """Register the ALE envs; keep ALE's warnings but not its banner, so errors stay one line."""
     import ale_py
 
+    ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Warning)
     gym.register_envs(ale_py)
 
 
@@ -249,6 +251,7 @@ def make_vector_env(num_envs: int, threads: int = 0) -> VectorEnv:
     """ale-py's C++ vector env, configured like ptan's wrap_dqn (see README)."""
     from ale_py.vector_env import AtariVectorEnv
 
+    _register_ale()
     return AtariVectorEnv(
         ALE_GAME, num_envs=num_envs, num_threads=threads or (os.cpu_count() or 1),
         repeat_action_probability=0.0, noop_max=0, episodic_life=True, reward_clipping=True,
@@ -506,7 +509,7 @@ class MetricBuffer:
         if len(self._pending) >= self.every:
             means = torch.stack(self._pending).mean(dim=0).tolist()
             self._pending.clear()
-            for name, value in zip(METRIC_NAMES, means):
+            for name, value in zip(METRIC_NAMES, means, strict=True):
                 self.writer.add_scalar(name, value, frame)
 
 
@@ -543,8 +546,9 @@ class StatusLine:
         self.last = now
         elapsed = now - self.start
         fps = (frame - self.start_frame) / max(elapsed, 1e-9)
+        mean = f"{tracker.mean_reward:.2f}" if tracker.rewards else "-"
         print(f"[status] frames {frame:,} | fps {fps:,.0f} | episodes {tracker.episodes} | "
-              f"mean reward {tracker.mean_reward:.2f} | elapsed {_hms(elapsed)}", flush=True)
+              f"mean reward {mean} | elapsed {_hms(elapsed)}", flush=True)
 
 
 def _hms(seconds: float) -> str:
@@ -600,10 +604,12 @@ def load_model(path: str | Path) -> AtariA2C:
 
 
 def versions() -> dict[str, str]:
+    """Plain strings (torch.__version__ is a TorchVersion, which weights_only loading refuses)."""
     import ale_py
 
-    return {"python": platform.python_version(), "torch": torch.__version__,
-            "numpy": np.__version__, "gymnasium": gym.__version__, "ale_py": ale_py.__version__}
+    found = {"python": platform.python_version(), "torch": torch.__version__,
+             "numpy": np.__version__, "gymnasium": gym.__version__, "ale_py": ale_py.__version__}
+    return {k: str(v) for k, v in found.items()}
 
 
 def finite_params(net: nn.Module) -> bool:
@@ -621,7 +627,7 @@ def play(model_path: str, episodes: int, record: str | None, device: torch.devic
         raise UsageError(f"--record {record}: only .gif is supported (written with Pillow)")
     net = load_model(model_path).to(device)
     env = make_pong_env(0, seed, render_mode="rgb_array" if record else None)
-    if env.observation_space.shape != net_shape(net.state_dict())[0] or env.action_space.n != net.policy[2].out_features:
+    if net_shape(net.state_dict()) != (env.observation_space.shape, env.action_space.n):
         raise UsageError(f"{model_path}: model shape does not fit {ENV_ID}")
     seed_everything(seed)
     act = policy_sampler(net, device)
@@ -690,7 +696,8 @@ class StopFlag:
 
 def new_run_dir(cfg: Config) -> Path:
     """A fresh folder per run: runs/<date>_<host>-pong-a2c[-name][-k]."""
-    stem = f"{datetime.now():%Y%m%d-%H%M%S}_{socket.gethostname()}-pong-a2c" + (f"-{cfg.name}" if cfg.name else "")
+    stem = f"{datetime.now():%Y%m%d-%H%M%S}_{socket.gethostname()}-pong-a2c"
+    stem += f"-{cfg.name}" if cfg.name else ""
     root = Path(cfg.runs_dir)
     root.mkdir(parents=True, exist_ok=True)
     for k in range(1000):
@@ -708,6 +715,25 @@ def _hparams_text(cfg: Config) -> str:
     return f"|param|value|\n|-|-|\n{rows}"
 
 
+def build_pipeline(cfg: Config, device: torch.device, env: VectorEnv | None = None,
+                   timings: Timings | None = None) -> tuple[AtariA2C, Any]:
+    """The network and the experience source of the chosen backend (or of `env`, if given)."""
+    timings = timings or Timings()
+    if env is None and cfg.backend == "ptan":
+        import ptan
+
+        envs = [make_pong_env(i, cfg.seed) for i in range(cfg.envs)]
+        net = AtariA2C(envs[0].observation_space.shape, envs[0].action_space.n).to(device)
+        agent = ptan.agent.PolicyAgent(model=lambda x: net(x)[0], apply_softmax=True, device=device)
+        agent.model = timings.timed(agent.model, "inference")
+        return net, ptan.experience.ExperienceSourceFirstLast(envs, agent, gamma=cfg.gamma,
+                                                              steps_count=cfg.reward_steps)
+    env = env if env is not None else make_vector_env(cfg.envs, cfg.env_threads)
+    net = AtariA2C(env.single_observation_space.shape, env.single_action_space.n).to(device)
+    act = timings.timed(policy_sampler(net, device), "inference")
+    return net, VectorExperienceSource(env, act, cfg.gamma, cfg.reward_steps, seed=cfg.seed)
+
+
 def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
           run_dir: Path | None = None) -> TrainResult:
     """Train until solved, --max-frames, or a signal. `env` lets tests train on other tasks."""
@@ -717,23 +743,7 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
     seed_everything(cfg.seed)
     timings = Timings()
 
-    if env is None and cfg.backend == "ptan":
-        import ptan
-
-        envs = [make_pong_env(i, cfg.seed) for i in range(cfg.envs)]
-        obs_shape, n_actions = envs[0].observation_space.shape, envs[0].action_space.n
-        net = AtariA2C(obs_shape, n_actions).to(device)
-        agent = ptan.agent.PolicyAgent(model=lambda x: net(x)[0], apply_softmax=True, device=device)
-        agent.model = timings.timed(agent.model, "inference")
-        exp_source = ptan.experience.ExperienceSourceFirstLast(envs, agent, gamma=cfg.gamma,
-                                                               steps_count=cfg.reward_steps)
-    else:
-        env = env if env is not None else make_vector_env(cfg.envs, cfg.env_threads)
-        obs_shape, n_actions = env.single_observation_space.shape, env.single_action_space.n
-        net = AtariA2C(obs_shape, n_actions).to(device)
-        act = timings.timed(policy_sampler(net, device), "inference")
-        exp_source = VectorExperienceSource(env, act, cfg.gamma, cfg.reward_steps, seed=cfg.seed)
-
+    net, exp_source = build_pipeline(cfg, device, env, timings)
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
     run_dir = run_dir or new_run_dir(cfg)
     writer = SummaryWriter(logdir=str(run_dir))
