@@ -1,9 +1,12 @@
 """Catch: a pixel task that A2C should master in minutes, in Pong's (4, 84, 84) uint8 format.
 
-A ball falls one cell per step from a random column of a 12x12 grid; the paddle on the bottom
-row starts in a random column and moves left, stays or moves right. When the ball reaches the
-bottom row the episode ends with +1 for a catch and -1 for a miss. The paddle often has to move
-more cells than the 4-step reward horizon, so the bootstrapped value term matters.
+A ball falls one cell per step from a random column of a 12x12 grid; the paddle, three cells
+wide, on the bottom row starts in a random column and moves left, stays or moves right. The
+catch is decided when the ball reaches the bottom row (after 11 steps); the ball then rests
+there for DELAY more steps, and the episode ends with +1 for a catch and -1 for a miss. Reaching
+the ball often takes more moves than the 4-step reward horizon, and with DELAY = 4 no deciding
+move sees the reward inside its own 4-step window: only the bootstrapped value V(s_N) can carry
+it back, so an N-step target without that term cannot learn the task.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 GRID = 12
 CELL = 84 // GRID
 STACK = 4
+DELAY = 4
 
 
 class CatchVectorEnv:
@@ -26,22 +30,24 @@ class CatchVectorEnv:
         self.num_envs = num_envs
         self.rng = np.random.default_rng()
         self.ball_col = np.zeros(num_envs, dtype=np.int64)
-        self.ball_row = np.zeros(num_envs, dtype=np.int64)
         self.paddle = np.zeros(num_envs, dtype=np.int64)
+        self.t = np.zeros(num_envs, dtype=np.int64)
+        self.caught = np.zeros(num_envs, dtype=bool)
         self.frames = np.zeros((num_envs, STACK, 84, 84), dtype=np.uint8)
 
     def _start(self, idx: np.ndarray) -> None:
         self.ball_col[idx] = self.rng.integers(0, GRID, size=len(idx))
         self.paddle[idx] = self.rng.integers(0, GRID, size=len(idx))
-        self.ball_row[idx] = 0
+        self.t[idx] = 0
         self.frames[idx] = 0  # zero-filled frame stack at reset, as ptan's wrap_dqn
 
     def _render(self) -> np.ndarray:
         frame = np.zeros((self.num_envs, 84, 84), dtype=np.uint8)
+        rows = np.minimum(self.t, GRID - 1) * CELL
         for i in range(self.num_envs):
-            r, c, p = self.ball_row[i] * CELL, self.ball_col[i] * CELL, self.paddle[i] * CELL
+            r, c, p = rows[i], self.ball_col[i] * CELL, self.paddle[i] * CELL
             frame[i, r:r + CELL, c:c + CELL] = 255
-            frame[i, 84 - CELL:, p:p + CELL] = 128
+            frame[i, 84 - CELL:, max(p - CELL, 0):p + 2 * CELL] = 128
         self.frames = np.concatenate([self.frames[:, 1:], frame[:, None]], axis=1)
         return self.frames.copy()
 
@@ -51,9 +57,13 @@ class CatchVectorEnv:
         return self._render(), {}
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
-        self.paddle = np.clip(self.paddle + np.asarray(actions) - 1, 0, GRID - 1)
-        self.ball_row += 1
-        done = self.ball_row == GRID - 1
-        rewards = np.where(done, np.where(self.ball_col == self.paddle, 1.0, -1.0), 0.0)
+        falling = self.t < GRID - 1
+        moved = np.clip(self.paddle + np.asarray(actions) - 1, 0, GRID - 1)
+        self.paddle = np.where(falling, moved, self.paddle)
+        self.t += 1
+        landed = self.t == GRID - 1
+        self.caught = np.where(landed, np.abs(self.ball_col - self.paddle) <= 1, self.caught)
+        done = self.t == GRID - 1 + DELAY
+        rewards = np.where(done, np.where(self.caught, 1.0, -1.0), 0.0)
         self._start(np.flatnonzero(done))
         return self._render(), rewards, done, np.zeros_like(done), {}

@@ -26,7 +26,7 @@ def run_script(*args: str, timeout: float = 300, **kwargs) -> subprocess.Complet
 def pong_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     """One short real training run on the Pong ROM (CPU), shared by the tests that inspect it."""
     runs = tmp_path_factory.mktemp("runs")
-    proc = run_script("--envs", "4", "--max-frames", "3000", "--runs-dir", str(runs), "--name", "smoke")
+    proc = run_script("--envs", "2", "--max-frames", "3000", "--runs-dir", str(runs), "--name", "smoke")
     dirs = sorted(runs.iterdir())
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert len(dirs) == 1, dirs

@@ -4,8 +4,8 @@ import itertools
 
 import gymnasium as gym
 import numpy as np
-import pytest
 import ptan
+import pytest
 
 import train_a2c_pong as t
 
@@ -56,12 +56,12 @@ class ListVectorEnv:
 
     def step(self, actions):
         out = []
-        for env, a in zip(self.envs, actions):
+        for env, a in zip(self.envs, actions, strict=True):
             obs, r, term, trunc, _ = env.step(a)
             if term or trunc:
                 obs, _ = env.reset()
             out.append((obs, r, term, trunc))
-        obs, r, term, trunc = map(np.array, zip(*out))
+        obs, r, term, trunc = map(np.array, zip(*out, strict=True))
         return obs, r, term, trunc, {}
 
 

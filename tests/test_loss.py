@@ -68,13 +68,13 @@ def test_update_returns_the_seed_metrics_and_moves_the_weights():
     with torch.no_grad():
         expected = t.a2c_losses(net, states, actions, targets, cfg.entropy_beta)
     metrics = t.a2c_update(net, opt, states, actions, targets, cfg)
-    m = dict(zip(t.METRIC_NAMES, metrics.tolist()))
+    m = dict(zip(t.METRIC_NAMES, metrics.tolist(), strict=True))
     assert m["loss_policy"] == pytest.approx(expected.policy.item(), rel=1e-5, abs=1e-7)
     assert m["loss_total"] == pytest.approx(
         (expected.policy + expected.value + expected.entropy).item(), rel=1e-5)
     assert m["batch_rewards"] == pytest.approx(targets.mean().item())
     assert m["grad_max"] > 0 and m["grad_l2"] > 0 and m["grad_var"] > 0
-    assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))
 
 
 def test_update_refuses_a_non_finite_loss_and_keeps_the_weights():
@@ -83,4 +83,4 @@ def test_update_refuses_a_non_finite_loss_and_keeps_the_weights():
     opt = torch.optim.Adam(net.parameters())
     with pytest.raises(t.NonFiniteError):
         t.a2c_update(net, opt, states, actions, torch.full((5,), float("nan")), t.Config())
-    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))

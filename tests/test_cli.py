@@ -1,0 +1,91 @@
+"""The script as a user runs it: real Pong ROM, real subprocess, real event files."""
+
+import itertools
+import re
+
+import numpy as np
+import pytest
+import torch
+from conftest import run_script
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+import train_a2c_pong as t
+
+SCALARS = {"fps", "reward_100", "reward", "advantage", "values", "batch_rewards", "loss_entropy",
+           "loss_policy", "loss_value", "loss_total", "grad_l2", "grad_max", "grad_var"}
+
+
+def scalars(run_dir) -> EventAccumulator:
+    acc = EventAccumulator(str(run_dir))
+    acc.Reload()
+    return acc
+
+
+def check_run(run_dir) -> None:
+    acc = scalars(run_dir)
+    assert SCALARS <= set(acc.Tags()["scalars"]), acc.Tags()["scalars"]
+    for name in ("model_best.pt", "model_last.pt"):
+        state = torch.load(run_dir / name, weights_only=True)
+        net = t.AtariA2C((4, 84, 84), 6)
+        net.load_state_dict(state)
+    assert (run_dir / "config.json").is_file()
+
+
+def test_vector_backend_trains_on_pong_and_writes_all_scalars(pong_run):
+    proc, run_dir = pong_run
+    check_run(run_dir)
+    status = re.findall(r"\[status\] frames ([\d,]+) \| fps \d[\d,]* \| episodes (\d+) \| "
+                        r"mean reward (-|[+-]?\d+\.\d\d) \| elapsed \d+:\d\d:\d\d", proc.stdout)
+    assert status, proc.stdout
+    frames, episodes, mean = status[-1]  # the last line is printed when training stops
+    assert frames == "3,000" and int(episodes) >= 1 and -21 <= float(mean) <= 21
+    rewards = [e.value for e in scalars(run_dir).Scalars("reward")]
+    assert rewards and all(-21 <= r <= 21 and r == int(r) for r in rewards)
+
+
+def test_ptan_backend_runs_the_seed_pipeline(tmp_path):
+    proc = run_script("--backend", "ptan", "--envs", "2", "--max-frames", "2400", "--runs-dir", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (run_dir,) = tmp_path.iterdir()
+    check_run(run_dir)
+
+
+def test_each_run_gets_its_own_folder(tmp_path):
+    for _ in range(2):
+        assert run_script("--envs", "2", "--max-frames", "130", "--runs-dir", str(tmp_path),
+                          "--name", "same").returncode == 0
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_a_gpu_is_one_line_and_status_2(tmp_path):
+    proc = run_script("--cuda", "--runs-dir", str(tmp_path))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "CUDA" in lines[0] and "Traceback" not in proc.stderr
+    assert not list(tmp_path.iterdir())  # no run folder for a run that never started
+
+
+@pytest.mark.parametrize("args", [["--envs", "0"], ["--batch-size", "0"], ["--max-frames", "-5"],
+                                  ["--lr", "nan"], ["--gamma", "1.5"], ["--backend", "gym"]])
+def test_nonsense_values_are_refused_by_argparse(args):
+    proc = run_script(*args)
+    assert proc.returncode == 2
+    assert "error:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def first_items(backend: str, seed: int, n: int = 120):
+    cfg = t.Config(backend=backend, envs=2, seed=seed, env_threads=1)
+    t.seed_everything(seed)
+    _, source = t.build_pipeline(cfg, torch.device("cpu"))
+    items = list(itertools.islice(source, n))
+    return np.stack([i.state for i in items]), [i.action for i in items]
+
+
+@pytest.mark.parametrize("backend", ["vector", "ptan"])
+def test_one_seed_reproduces_and_two_seeds_differ(backend):
+    states_a, actions_a = first_items(backend, 42)
+    states_b, actions_b = first_items(backend, 42)
+    _, actions_c = first_items(backend, 7)
+    assert np.array_equal(states_a, states_b) and actions_a == actions_b
+    assert actions_a != actions_c
