@@ -1,0 +1,174 @@
+"""Watch it play, resume it, and lose nothing (issue: checkpoints, video, bad input)."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+from catch_env import CatchVectorEnv
+from conftest import SCRIPT, run_script
+from PIL import Image
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+import train_a2c_pong as t
+
+
+def catch_cfg(tmp_path, **kw) -> t.Config:
+    return t.Config(envs=8, runs_dir=str(tmp_path), stop_reward=100.0, **kw)
+
+
+def one_line_error(proc) -> str:
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def test_play_records_a_gif_and_prints_integer_scores(pong_run, tmp_path):
+    _, run_dir = pong_run
+    gif = tmp_path / "game.gif"
+    proc = run_script("--play", str(run_dir / "model_best.pt"), "--episodes", "1", "--record", str(gif))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    scores = [float(s) for s in re.findall(r"game \d+: score ([+-]?\d+)", proc.stdout)]
+    assert len(scores) == 1 and all(-21 <= s <= 21 and s == int(s) for s in scores)
+    with Image.open(gif) as im:
+        assert im.n_frames > 15  # one second of Pong is 15 agent steps
+        assert im.size == (160, 210)
+
+
+def test_resume_continues_frames_optimizer_and_reward_window(tmp_path):
+    first = t.train(catch_cfg(tmp_path, max_frames=2000), env=CatchVectorEnv(8))
+    ckpt1 = t.load_checkpoint(str(first.run_dir / "checkpoint.pt"))
+    assert ckpt1["frame"] == 2000 and len(ckpt1["rewards"]) == 100  # the window is full
+    # read now: Adam.load_state_dict shares the saved `step` tensor and advances it in place
+    updates1 = ckpt1["optimizer"]["state"][0]["step"].item()
+    assert updates1 == 2000 // 128
+
+    net = t.AtariA2C((4, 84, 84), 3)
+    opt = torch.optim.Adam(net.parameters())
+    tracker = t.RewardTracker(writer=None, stop_reward=100)
+    t.restore(ckpt1, net, opt, tracker, torch.device("cpu"))
+    saved_avg = ckpt1["optimizer"]["state"][0]["exp_avg"]
+    assert torch.equal(opt.state_dict()["state"][0]["exp_avg"], saved_avg)
+    assert list(tracker.rewards) == ckpt1["rewards"] and tracker.episodes == ckpt1["episodes"]
+
+    cfg = t.resume_config(catch_cfg(tmp_path, max_frames=130), set(), ckpt1, "x/checkpoint.pt")
+    second = t.train(cfg, env=CatchVectorEnv(8), resume=ckpt1, run_dir=first.run_dir)
+    ckpt2 = t.load_checkpoint(str(first.run_dir / "checkpoint.pt"))
+    assert ckpt2["frame"] == 2130 and second.frames == 2130
+    new = ckpt2["episodes"] - ckpt1["episodes"]
+    assert 0 < new < 100
+    assert ckpt2["rewards"][: 100 - new] == ckpt1["rewards"][new:]
+    assert ckpt2["optimizer"]["state"][0]["step"].item() == updates1 + 1  # 130 frames: one batch of 128
+    acc = EventAccumulator(str(first.run_dir))
+    acc.Reload()
+    steps = [e.step for e in acc.Scalars("reward")]
+    assert max(steps) > 2000 and sorted(steps) == steps
+
+
+def test_resume_refuses_changed_hyperparameters(pong_run):
+    _, run_dir = pong_run
+    line = one_line_error(run_script("--resume", str(run_dir / "checkpoint.pt"), "--lr", "0.5"))
+    assert "--lr" in line and "checkpoint.pt" in line
+
+
+def test_resume_from_the_command_line_continues_the_step(pong_run, tmp_path):
+    _, run_dir = pong_run
+    copy = tmp_path / "run"
+    copy.mkdir()
+    (copy / "checkpoint.pt").write_bytes((run_dir / "checkpoint.pt").read_bytes())
+    proc = run_script("--resume", str(copy / "checkpoint.pt"), "--max-frames", "260")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "resumed" in proc.stdout
+    assert t.load_checkpoint(str(copy / "checkpoint.pt"))["frame"] == 3000 + 260
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_saves_a_checkpoint_and_closes_the_event_file(tmp_path, sig, code):
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), "--envs", "2", "--runs-dir", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.time() + 120
+    seen = ""
+    while "[status]" not in seen and time.time() < deadline:
+        seen += proc.stdout.readline()
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == code, seen + out + err
+    (run_dir,) = tmp_path.iterdir()
+    assert f"checkpoint: {run_dir / 'checkpoint.pt'}" in out
+    ckpt = t.load_checkpoint(str(run_dir / "checkpoint.pt"))
+    assert ckpt["frame"] > 0
+    acc = EventAccumulator(str(run_dir))
+    acc.Reload()
+    assert "loss_total" in acc.Tags()["scalars"]
+
+
+def bad_files(tmp_path, good):
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(good.read_bytes()[:5000])
+    noise = tmp_path / "noise.pt"
+    noise.write_bytes(np.random.default_rng(0).bytes(20000))
+    other = tmp_path / "other_shape.pt"
+    torch.save({"conv.0.weight": torch.zeros(32, 2, 8, 8), "policy.2.weight": torch.zeros(6, 512)}, other)
+    return {"truncated": truncated, "noise": noise, "other": other, "missing": tmp_path / "missing.pt"}
+
+
+@pytest.mark.parametrize("kind", ["truncated", "noise", "other", "missing"])
+@pytest.mark.parametrize("mode", ["--play", "--resume"])
+def test_bad_files_exit_2_with_one_line(pong_run, tmp_path, kind, mode):
+    _, run_dir = pong_run
+    path = bad_files(tmp_path, run_dir / "checkpoint.pt")[kind]
+    line = one_line_error(run_script(mode, str(path)))
+    assert str(path) in line
+
+
+def test_a_checkpoint_of_another_network_shape_is_refused(tmp_path):
+    catch = t.train(catch_cfg(tmp_path, max_frames=260), env=CatchVectorEnv(8))
+    line = one_line_error(run_script("--resume", str(catch.run_dir / "checkpoint.pt"), "--max-frames", "10"))
+    assert "does not fit" in line
+    line = one_line_error(run_script("--play", str(catch.run_dir / "model_last.pt")))
+    assert "does not fit" in line
+
+
+def test_non_finite_loss_stops_and_leaves_the_best_model_alone(tmp_path, monkeypatch):
+    real = t.unpack_batch
+    calls = {"n": 0}
+    best_bytes = {}
+
+    def poisoned(batch, net, gamma, steps, device="cpu"):
+        calls["n"] += 1
+        states, actions, targets = real(batch, net, gamma, steps, device)
+        if calls["n"] == 30:
+            run_dir = next(tmp_path.iterdir())
+            best_bytes["before"] = (run_dir / "model_best.pt").read_bytes()
+            targets = targets * float("nan")
+        return states, actions, targets
+
+    monkeypatch.setattr(t, "unpack_batch", poisoned)
+    with pytest.raises(t.NonFiniteError):
+        t.train(catch_cfg(tmp_path, max_frames=100_000), env=CatchVectorEnv(8))
+    run_dir = next(tmp_path.iterdir())
+    assert (run_dir / "model_best.pt").read_bytes() == best_bytes["before"]
+    state = torch.load(run_dir / "model_best.pt", weights_only=True)
+    assert all(torch.isfinite(v).all() for v in state.values())
+
+
+def test_atomic_save_leaves_no_partial_file_on_failure(tmp_path):
+    target = tmp_path / "model_best.pt"
+    t.atomic_save({"w": torch.ones(3)}, target)
+
+    class Unpicklable:
+        def __reduce__(self):
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        t.atomic_save({"w": Unpicklable()}, target)
+    assert torch.equal(torch.load(target, weights_only=True)["w"], torch.ones(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["model_best.pt"]
