@@ -132,6 +132,12 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _run_name(text: str) -> str:
+    if text in (".", "..") or "/" in text or os.sep in text or "\0" in text:
+        raise argparse.ArgumentTypeError(f"must be a plain name without '/', got {text!r}")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line; every default comes from Config, i.e. from the seed."""
     d = Config()
@@ -159,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop when the 100-game mean reward exceeds this")
     p.add_argument("--max-frames", type=_positive_int, default=None,
                    help="stop after this many frames of this invocation (frame: one agent step of one env)")
-    p.add_argument("--name", default=d.name, help="suffix of the run folder's name")
+    p.add_argument("--name", type=_run_name, default=d.name, help="suffix of the run folder's name")
     p.add_argument("--runs-dir", default=d.runs_dir, help="folder that holds one folder per run")
     p.add_argument("--backend", choices=("vector", "ptan"), default=d.backend,
                    help="vector: ale-py's C++ vector env; ptan: the seed's exact pipeline")
@@ -570,14 +576,18 @@ def atomic_save(obj: Any, path: Path) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):  # name the file we meant, not the temporary one
+            raise OSError(e.errno, e.strerror, str(path)) from None
         raise
 
 
 def load_file(path: str | Path) -> Any:
     """torch.load with weights_only=True; every failure becomes one UsageError line."""
     p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{p}: is a folder, not a model or checkpoint file")
     if not p.is_file():
         raise UsageError(f"{p}: no such file")
     try:
@@ -699,15 +709,18 @@ def new_run_dir(cfg: Config) -> Path:
     stem = f"{datetime.now():%Y%m%d-%H%M%S}_{socket.gethostname()}-pong-a2c"
     stem += f"-{cfg.name}" if cfg.name else ""
     root = Path(cfg.runs_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    for k in range(1000):
-        path = root / (stem if k == 0 else f"{stem}-{k}")
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
-    raise UsageError(f"{root}: could not create a new run folder")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for k in range(1000):
+            path = root / (stem if k == 0 else f"{stem}-{k}")
+            try:
+                path.mkdir()
+                return path
+            except FileExistsError:
+                continue
+    except OSError as e:
+        raise UsageError(f"--runs-dir {root}: cannot create a run folder there ({e.strerror})") from None
+    raise UsageError(f"--runs-dir {root}: could not create a new run folder")
 
 
 def _hparams_text(cfg: Config) -> str:
@@ -781,6 +794,14 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
             atomic_save(best_snapshot, run_dir / "model_best.pt")
             best_snapshot, last_best_save = None, time.time()
 
+    def save_or_warn(save: Callable[[], Any]) -> None:
+        """A save that fails mid-run (a full disk, say) costs a warning, not the run."""
+        try:
+            save()
+        except OSError as e:
+            print(f"warning: could not write {e.filename} ({e.strerror}); training goes on, "
+                  "the previous file is intact", file=sys.stderr, flush=True)
+
     try:
         with StopFlag() as stop:
             for exp in exp_source:
@@ -790,7 +811,7 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
                 if tracker.new_best:
                     tracker.new_best = False
                     best_snapshot = {k: v.detach().clone() for k, v in net.state_dict().items()}
-                    save_best(force=False)
+                    save_or_warn(lambda: save_best(force=False))
                 if solved:
                     print(f"Solved in {frame} frames!", flush=True)
                     break
@@ -804,7 +825,7 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
                 batch.clear()
                 metrics.add(update(net, optimizer, states, actions, targets, cfg), frame)
                 if time.time() - last_checkpoint >= cfg.save_every * 60:
-                    checkpoint()
+                    save_or_warn(checkpoint)
                     last_checkpoint = time.time()
             timings.total = time.perf_counter() - start
             status.maybe_print(frame, tracker, force=True)
@@ -893,6 +914,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NonFiniteError as e:
         print(f"error: {e}; training stopped, the files on disk are the last good ones", file=sys.stderr)
         return 3
+    except OSError as e:
+        where = f"could not write {e.filename} ({e.strerror})" if e.filename else str(e)
+        print(f"error: {where}; files written before are intact", file=sys.stderr)
+        return 1
     if result.stopped_by:
         return EXIT_SIGNAL[result.stopped_by]
     return 0
