@@ -1,5 +1,6 @@
 """Watch it play, resume it, and lose nothing (issue: checkpoints, video, bad input)."""
 
+import errno
 import os
 import re
 import signal
@@ -117,10 +118,11 @@ def bad_files(tmp_path, good):
     noise.write_bytes(np.random.default_rng(0).bytes(20000))
     other = tmp_path / "other_shape.pt"
     torch.save({"conv.0.weight": torch.zeros(32, 2, 8, 8), "policy.2.weight": torch.zeros(6, 512)}, other)
-    return {"truncated": truncated, "noise": noise, "other": other, "missing": tmp_path / "missing.pt"}
+    return {"truncated": truncated, "noise": noise, "other": other, "missing": tmp_path / "missing.pt",
+            "folder": tmp_path}
 
 
-@pytest.mark.parametrize("kind", ["truncated", "noise", "other", "missing"])
+@pytest.mark.parametrize("kind", ["truncated", "noise", "other", "missing", "folder"])
 @pytest.mark.parametrize("mode", ["--play", "--resume"])
 def test_bad_files_exit_2_with_one_line(pong_run, tmp_path, kind, mode):
     _, run_dir = pong_run
@@ -172,3 +174,51 @@ def test_atomic_save_leaves_no_partial_file_on_failure(tmp_path):
         t.atomic_save({"w": Unpicklable()}, target)
     assert torch.equal(torch.load(target, weights_only=True)["w"], torch.ones(3))
     assert [p.name for p in tmp_path.iterdir()] == ["model_best.pt"]
+
+
+def fill_disk(monkeypatch, failing) -> list[int]:
+    """torch.save writes part of the file, then fails as a full disk does, on the calls in `failing`."""
+    real, calls = torch.save, []
+
+    def save(obj, f, *args, **kwargs):
+        calls.append(len(calls) + 1)
+        if calls[-1] in failing:
+            f.write(b"partial")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(t.torch, "save", save)
+    return calls
+
+
+def test_a_full_disk_mid_run_costs_a_warning_not_the_run(tmp_path, monkeypatch, capsys):
+    calls = fill_disk(monkeypatch, failing=range(2, 8))
+    cfg = catch_cfg(tmp_path, max_frames=1500, save_every=1e-4)  # a checkpoint after every update
+    result = t.train(cfg, env=CatchVectorEnv(8))
+    assert result.frames == 1500 and len(calls) > 8
+    assert "warning: could not write" in capsys.readouterr().err
+    ckpt = t.load_checkpoint(str(result.run_dir / "checkpoint.pt"))
+    assert ckpt["frame"] == 1500
+    assert not [p for p in result.run_dir.iterdir() if p.suffix == ".tmp"]
+
+
+def test_a_full_disk_at_the_end_exits_1_with_one_line(tmp_path, monkeypatch, capsys):
+    fill_disk(monkeypatch, failing=range(1, 1000))
+    code = t.main(["--envs", "2", "--max-frames", "300", "--runs-dir", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and err[0].startswith("error: could not write"), err
+    (run_dir,) = tmp_path.iterdir()
+    assert not [p for p in run_dir.iterdir() if p.suffix in (".pt", ".tmp")]
+
+
+def test_main_exits_3_on_a_non_finite_loss(tmp_path, monkeypatch, capsys):
+    real = t.unpack_batch
+
+    def poisoned(batch, net, gamma, steps, device="cpu"):
+        states, actions, targets = real(batch, net, gamma, steps, device)
+        return states, actions, targets * float("inf")
+
+    monkeypatch.setattr(t, "unpack_batch", poisoned)
+    code = t.main(["--envs", "2", "--max-frames", "1000", "--runs-dir", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 3 and len(err) == 1 and "not finite" in err[0], err

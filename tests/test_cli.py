@@ -67,11 +67,21 @@ def test_cuda_without_a_gpu_is_one_line_and_status_2(tmp_path):
 
 
 @pytest.mark.parametrize("args", [["--envs", "0"], ["--batch-size", "0"], ["--max-frames", "-5"],
-                                  ["--lr", "nan"], ["--gamma", "1.5"], ["--backend", "gym"]])
+                                  ["--lr", "nan"], ["--gamma", "1.5"], ["--backend", "gym"],
+                                  ["--name", "../elsewhere"]])
 def test_nonsense_values_are_refused_by_argparse(args):
     proc = run_script(*args)
     assert proc.returncode == 2
     assert "error:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_runs_dir_that_is_a_file_is_one_line_and_status_2(tmp_path):
+    not_a_folder = tmp_path / "runs"
+    not_a_folder.write_text("")
+    proc = run_script("--runs-dir", str(not_a_folder), "--max-frames", "10")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("error: --runs-dir") and str(not_a_folder) in line
 
 
 def first_items(backend: str, seed: int, n: int = 120):
