@@ -1,4 +1,4 @@
-# make train: set up .venv once, then train (on the GPU when nvidia-smi sees one).
+# make train: set up .venv once, then train (on the GPU when torch sees one).
 # make test:  set up .venv once, then run the test suite (the same command CI runs).
 PYTHON ?= python3
 VENV   ?= .venv
@@ -28,8 +28,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -c "import torch, ptan, ale_py, tensorboardX; print('setup ok: torch', torch.__version__)"
 	touch $@
 
+# --cuda where the installed torch can use a GPU (nvidia-smi alone does not make a CUDA build).
+CUDA_FLAG = $$($(PY) -c "import torch; print('--cuda' if torch.cuda.is_available() else '')")
+
 train: setup
-	$(PY) train_a2c_pong.py $(if $(GPU),--cuda) $(ARGS)
+	$(PY) train_a2c_pong.py $(CUDA_FLAG) $(ARGS)
 
 test: setup
 	$(PY) -m pytest -q tests
@@ -38,7 +41,7 @@ lint: setup
 	$(PY) -m ruff check .
 
 bench: setup
-	$(PY) tests/bench_throughput.py $(if $(GPU),--cuda) $(ARGS)
+	$(PY) tests/bench_throughput.py $(CUDA_FLAG) $(ARGS)
 
 clean-venv:
 	rm -rf $(VENV)
