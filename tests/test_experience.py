@@ -64,22 +64,30 @@ class ListVectorEnv:
         obs, r, term, trunc = map(np.array, zip(*out, strict=True))
         return obs, r, term, trunc, {}
 
+    def send(self, actions):
+        self._sent = actions
+
+    def recv(self):
+        return self.step(self._sent)
+
 
 LENGTHS = [[1, 7, 3, 5, 2], [4, 4, 9], [2, 6, 1, 5], [11, 3, 4]]
 
 
-def sources(steps: int, gamma: float):
+def sources(steps: int, gamma: float, overlap: bool = False):
     ours = t.VectorExperienceSource(
         ListVectorEnv([Scripted(i, ls) for i, ls in enumerate(LENGTHS)]),
-        act=lambda obs: np.array([scripted_action(o) for o in obs]), gamma=gamma, steps_count=steps)
+        act=lambda obs: np.array([scripted_action(o) for o in obs]), gamma=gamma, steps_count=steps,
+        overlap=overlap)
     theirs = ptan.experience.ExperienceSourceFirstLast(
         [Scripted(i, ls) for i, ls in enumerate(LENGTHS)], ScriptedAgent(), gamma=gamma, steps_count=steps)
     return ours, theirs
 
 
+@pytest.mark.parametrize("overlap", [False, True], ids=["sync", "async-envs"])
 @pytest.mark.parametrize("steps", [1, 2, 4])
-def test_items_match_ptan_list_source_including_episode_ends(steps):
-    ours, theirs = sources(steps, gamma=0.9)
+def test_items_match_ptan_list_source_including_episode_ends(steps, overlap):
+    ours, theirs = sources(steps, gamma=0.9, overlap=overlap)
     n = 400
     mine = list(itertools.islice(ours, n))
     ref = list(itertools.islice(theirs, n))
@@ -113,3 +121,24 @@ def test_no_window_spans_two_episodes():
     for item in itertools.islice(ours, 400):
         if item.last_state is not None:
             assert item.last_state[1] == item.state[1]  # same episode index
+
+
+def act_calls_when_each_item_is_yielded(overlap: bool) -> list[int]:
+    calls = 0
+
+    def act(obs):
+        nonlocal calls
+        calls += 1
+        return np.array([scripted_action(o) for o in obs])
+
+    env = ListVectorEnv([Scripted(i, ls) for i, ls in enumerate(LENGTHS)])
+    source = t.VectorExperienceSource(env, act, gamma=0.9, steps_count=2, overlap=overlap)
+    return [calls for _ in itertools.islice(source, 200)]
+
+
+def test_async_envs_choose_the_next_actions_before_the_caller_trains():
+    """The seed's order picks a step's actions after the caller has used the items before it
+    (and trained on them); --async-envs picks them one step ahead, while the envs run."""
+    sync, overlapped = act_calls_when_each_item_is_yielded(False), act_calls_when_each_item_is_yielded(True)
+    assert sync[0] == 1 and sync[-1] > 10
+    assert overlapped == [c + 1 for c in sync]
