@@ -50,6 +50,17 @@ def test_ptan_backend_runs_the_seed_pipeline(tmp_path):
     check_run(run_dir)
 
 
+def test_async_envs_trains_on_pong_and_is_refused_with_ptan(tmp_path):
+    proc = run_script("--async-envs", "--envs", "2", "--max-frames", "2400", "--runs-dir", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (run_dir,) = tmp_path.iterdir()
+    check_run(run_dir)
+    assert t.load_checkpoint(str(run_dir / "checkpoint.pt"))["config"]["async_envs"] is True
+    proc = run_script("--async-envs", "--backend", "ptan", "--runs-dir", str(tmp_path))
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert len(list(tmp_path.iterdir())) == 1  # no folder for a run that never started
+
+
 def test_each_run_gets_its_own_folder(tmp_path):
     for _ in range(2):
         assert run_script("--envs", "2", "--max-frames", "130", "--runs-dir", str(tmp_path),
