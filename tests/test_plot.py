@@ -1,0 +1,35 @@
+"""The plotting script of the README's training figure, on a real (short) run's event file."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from catch_env import CatchVectorEnv
+from PIL import Image
+
+import train_a2c_pong as t
+
+PLOT = Path(__file__).resolve().parent / "plot_reward.py"
+
+
+def plot(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(PLOT), *args], capture_output=True, text=True, timeout=120)
+
+
+def test_plot_reads_the_run_and_writes_a_png(tmp_path):
+    run = t.train(t.Config(envs=8, runs_dir=str(tmp_path / "runs"), max_frames=1500, stop_reward=100),
+                  env=CatchVectorEnv(8))
+    out = tmp_path / "reward_100.png"
+    proc = plot(str(run.run_dir), str(out), "--stop-reward", "0.5")
+    assert proc.returncode == 0, proc.stderr
+    points = int(proc.stdout.split(": ")[1].split(" points")[0])
+    assert points == run.episodes  # one reward_100 point per finished game
+    with Image.open(out) as im:
+        assert im.format == "PNG" and im.size == (1100, 400)
+
+
+def test_a_folder_without_rewards_is_one_line(tmp_path):
+    proc = plot(str(tmp_path), str(tmp_path / "x.png"))
+    assert proc.returncode != 0 and proc.stderr.strip().splitlines() == [
+        f"error: {tmp_path}: no reward_100 scalar (no finished game, or not a run folder)"]
+    assert not (tmp_path / "x.png").exists()
