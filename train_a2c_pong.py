@@ -932,6 +932,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NonFiniteError as e:
         print(f"error: {e}; training stopped, the files on disk are the last good ones", file=sys.stderr)
         return 3
+    except KeyboardInterrupt:  # outside training (setup, --play): nothing to save
+        print("interrupted", file=sys.stderr)
+        return EXIT_SIGNAL["SIGINT"]
     except OSError as e:
         where = f"could not write {e.filename} ({e.strerror})" if e.filename else str(e)
         print(f"error: {where}; files written before are intact", file=sys.stderr)

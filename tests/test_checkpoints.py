@@ -111,6 +111,17 @@ def test_a_signal_saves_a_checkpoint_and_closes_the_event_file(tmp_path, sig, co
     assert "loss_total" in acc.Tags()["scalars"]
 
 
+def test_ctrl_c_while_playing_exits_130_without_a_traceback(pong_run):
+    _, run_dir = pong_run
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), "--play", str(run_dir / "model_last.pt"),
+                             "--episodes", "50"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert proc.stdout.readline().startswith("game 1: score")  # it is playing
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err.strip() == "interrupted", err
+
+
 def bad_files(tmp_path, good):
     truncated = tmp_path / "truncated.pt"
     truncated.write_bytes(good.read_bytes()[:5000])
