@@ -596,6 +596,18 @@ def atomic_save(obj: Any, path: Path) -> None:
         raise
 
 
+def on_cpu(obj: Any) -> Any:
+    """A copy of a (nested) state dict with every tensor on the CPU, so that a model trained on a
+    GPU loads with a plain torch.load(..., weights_only=True) on a machine without one."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu", copy=True)
+    if isinstance(obj, dict):
+        return type(obj)((k, on_cpu(v)) for k, v in obj.items())
+    if isinstance(obj, list | tuple):
+        return type(obj)(on_cpu(v) for v in obj)
+    return obj
+
+
 def load_file(path: str | Path) -> Any:
     """torch.load with weights_only=True; every failure becomes one UsageError line."""
     p = Path(path)
@@ -803,7 +815,7 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
     def checkpoint() -> Path:
         path = run_dir / "checkpoint.pt"
         atomic_save(make_checkpoint(cfg, net, optimizer, tracker, frame), path)
-        atomic_save(net.state_dict(), run_dir / "model_last.pt")
+        atomic_save(on_cpu(net.state_dict()), run_dir / "model_last.pt")
         return path
 
     def save_best(force: bool) -> None:
@@ -828,7 +840,7 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
                 solved = tracker.add_rewards(exp_source.pop_total_rewards(), frame)
                 if tracker.new_best:
                     tracker.new_best = False
-                    best_snapshot = {k: v.detach().clone() for k, v in net.state_dict().items()}
+                    best_snapshot = on_cpu(net.state_dict())
                     save_or_warn(lambda: save_best(force=False))
                 if solved:
                     print(f"Solved in {frame} frames!", flush=True)
@@ -863,7 +875,7 @@ def make_checkpoint(cfg: Config, net: AtariA2C, optimizer: torch.optim.Optimizer
     if not finite_params(net):
         raise NonFiniteError("refusing to save non-finite weights")
     return {
-        "model": net.state_dict(), "optimizer": optimizer.state_dict(), "frame": frame,
+        "model": on_cpu(net.state_dict()), "optimizer": on_cpu(optimizer.state_dict()), "frame": frame,
         "episodes": tracker.episodes, "best_mean_reward": tracker.best_mean_reward,
         "rewards": list(tracker.rewards), "config": dataclasses.asdict(cfg), "versions": versions(),
     }
