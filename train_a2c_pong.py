@@ -656,8 +656,11 @@ def finite_params(net: nn.Module) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def play(model_path: str, episodes: int, record: str | None, device: torch.device, seed: int) -> list[float]:
-    """Play full games with a saved model, sampling actions as in training; optionally a GIF."""
+def play(model_path: str, episodes: int, record: str | None, device: torch.device, seed: int) -> str | None:
+    """Play full games with a saved model, sampling actions as in training; optionally a GIF.
+
+    Returns the name of the signal that stopped it early, if one did; the games finished by
+    then are still reported (and recorded, if the first one finished)."""
     if record is not None and Path(record).suffix.lower() != ".gif":
         raise UsageError(f"--record {record}: only .gif is supported (written with Pillow)")
     net = load_model(model_path).to(device)
@@ -667,25 +670,29 @@ def play(model_path: str, episodes: int, record: str | None, device: torch.devic
     seed_everything(seed)
     act = policy_sampler(net, device)
     scores, frames = [], []
-    for game in range(episodes):
-        obs, _ = env.reset()
-        score, done = 0.0, False
-        while not done:
-            if record and game == 0:
-                frames.append(env.render())
-            obs, reward, terminated, truncated, _ = env.step(int(act(obs[None])[0]))
-            score += float(reward)
-            done = terminated or truncated
-        scores.append(score)
-        print(f"game {game + 1}: score {score:+.0f}", flush=True)
-    print(f"mean score over {episodes} games: {np.mean(scores):+.2f}", flush=True)
-    if record:
+    with StopFlag("stopping the game") as stop:
+        for game in range(episodes):
+            obs, _ = env.reset()
+            score, done = 0.0, False
+            while not done and not stop.signal:
+                if record and game == 0:
+                    frames.append(env.render())
+                obs, reward, terminated, truncated, _ = env.step(int(act(obs[None])[0]))
+                score += float(reward)
+                done = terminated or truncated
+            if stop.signal:
+                break
+            scores.append(score)
+            print(f"game {game + 1}: score {score:+.0f}", flush=True)
+    if scores:
+        print(f"mean score over {len(scores)} games: {np.mean(scores):+.2f}", flush=True)
+    if record and scores:
         from PIL import Image
 
         images = [Image.fromarray(f) for f in frames]
         images[0].save(record, save_all=True, append_images=images[1:], duration=67, loop=0)
         print(f"wrote {len(images)} frames to {record}", flush=True)
-    return scores
+    return stop.signal
 
 
 # ---------------------------------------------------------------------------------------------
@@ -707,10 +714,11 @@ class TrainResult:
 
 
 class StopFlag:
-    """SIGINT/SIGTERM ask the loop to stop after the update in hand; a second signal kills."""
+    """SIGINT/SIGTERM ask the loop to stop after the step in hand; a second signal kills."""
 
-    def __init__(self) -> None:
+    def __init__(self, doing: str = "finishing the update in hand and saving a checkpoint") -> None:
         self.signal: str | None = None
+        self.doing = doing
         self._old: dict[int, Any] = {}
 
     def __enter__(self) -> StopFlag:
@@ -721,8 +729,7 @@ class StopFlag:
     def _handle(self, signum: int, _frame: Any) -> None:
         self.signal = signal.Signals(signum).name
         signal.signal(signum, self._old[signum])
-        print(f"\n{self.signal} received: finishing the update in hand and saving a checkpoint "
-              "(send it again to quit at once)", flush=True)
+        print(f"\n{self.signal} received: {self.doing} (send it again to quit at once)", flush=True)
 
     def __exit__(self, *exc: Any) -> None:
         for sig, handler in self._old.items():
@@ -928,8 +935,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg, ns, given = parse_args(argv)
     try:
         if ns.play is not None:
-            play(ns.play, ns.episodes, ns.record, pick_device(cfg.cuda), cfg.seed)
-            return 0
+            stopped_by = play(ns.play, ns.episodes, ns.record, pick_device(cfg.cuda), cfg.seed)
+            return EXIT_SIGNAL[stopped_by] if stopped_by else 0
         if ns.record is not None:
             raise UsageError("--record needs --play")
         resume, run_dir = None, None
@@ -944,7 +951,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NonFiniteError as e:
         print(f"error: {e}; training stopped, the files on disk are the last good ones", file=sys.stderr)
         return 3
-    except KeyboardInterrupt:  # outside training (setup, --play): nothing to save
+    except KeyboardInterrupt:  # before the training or play loop took the signal: nothing to save
         print("interrupted", file=sys.stderr)
         return EXIT_SIGNAL["SIGINT"]
     except OSError as e:

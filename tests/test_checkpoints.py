@@ -111,15 +111,20 @@ def test_a_signal_saves_a_checkpoint_and_closes_the_event_file(tmp_path, sig, co
     assert "loss_total" in acc.Tags()["scalars"]
 
 
-def test_ctrl_c_while_playing_exits_130_without_a_traceback(pong_run):
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_while_playing_stops_cleanly_with_the_games_so_far(pong_run, sig, code):
     _, run_dir = pong_run
     proc = subprocess.Popen([sys.executable, str(SCRIPT), "--play", str(run_dir / "model_last.pt"),
                              "--episodes", "50"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    assert proc.stdout.readline().startswith("game 1: score")  # it is playing
-    proc.send_signal(signal.SIGINT)
+    first = proc.stdout.readline()
+    assert first.startswith("game 1: score"), first  # it is playing
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and err.strip() == "interrupted", err
+    assert proc.returncode == code and "Traceback" not in err, err
+    assert f"{signal.Signals(sig).name} received" in out
+    played = len(re.findall(r"^game \d+: score", first + out, flags=re.M))
+    assert 1 <= played < 50 and f"mean score over {played} games" in out
 
 
 def bad_files(tmp_path, good):
