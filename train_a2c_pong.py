@@ -492,16 +492,24 @@ class RewardTracker:
         return float(np.mean(self.rewards)) if self.rewards else float("nan")
 
     def add_rewards(self, rewards: Sequence[float], frame: int) -> bool:
-        """Record each finished episode's reward; True once the mean exceeds stop_reward."""
-        solved = False
-        for reward in rewards:
-            solved = self.add_reward(reward, frame) or solved
-        return solved
+        """Record each episode that ended at `frame`; True once the mean exceeds stop_reward.
 
-    def add_reward(self, reward: float, frame: int) -> bool:
+        fps is measured once per call, so episodes that end together share one honest figure
+        (per episode, the second would show 0 frames in no time)."""
+        if not rewards:
+            return False
         now = time.time()
         fps = (frame - self._ts_frame) / max(now - self._ts, 1e-9)
         self._ts, self._ts_frame = now, frame
+        solved = False
+        for reward in rewards:
+            solved = self._record(reward, frame, fps) or solved
+        return solved
+
+    def add_reward(self, reward: float, frame: int) -> bool:
+        return self.add_rewards([reward], frame)
+
+    def _record(self, reward: float, frame: int, fps: float) -> bool:
         self.rewards.append(float(reward))
         self.episodes += 1
         mean = self.mean_reward

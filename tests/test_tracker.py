@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 import train_a2c_pong as t
@@ -32,6 +34,17 @@ def test_two_episodes_ending_in_one_step_are_both_recorded():
     assert tr.episodes == 2 and tr.mean_reward == -20.0
     assert [v for n, v, _ in w.scalars if n == "reward"] == [-21.0, -19.0]
     assert {n for n, _, _ in w.scalars} == {"fps", "reward_100", "reward"}
+
+
+def test_episodes_ending_together_share_one_fps_figure():
+    w = Writer()
+    tr = t.RewardTracker(w, stop_reward=18)
+    tr.add_reward(-21.0, frame=1000)
+    time.sleep(0.05)
+    tr.add_rewards([-20.0, -19.0], frame=2000)
+    fps = [v for n, v, _ in w.scalars if n == "fps"]
+    assert len(fps) == 3 and fps[1] == fps[2] > 0
+    assert fps[1] < 1000 / 0.05  # 1000 frames in at least 50 ms
 
 
 def test_best_mean_is_tracked():
