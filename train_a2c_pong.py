@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import gymnasium as gym
 import numpy as np
@@ -491,6 +491,12 @@ class RewardTracker:
     def mean_reward(self) -> float:
         return float(np.mean(self.rewards)) if self.rewards else float("nan")
 
+    def restore(self, episodes: int, best_mean_reward: float, rewards: Sequence[float], frame: int) -> None:
+        """Continue a resumed run's count, best mean and window from where it was saved."""
+        self.episodes, self.best_mean_reward, self._ts_frame = episodes, best_mean_reward, frame
+        self.rewards.clear()
+        self.rewards.extend(rewards)
+
     def add_rewards(self, rewards: Sequence[float], frame: int) -> bool:
         """Record each episode that ended at `frame`; True once the mean exceeds stop_reward.
 
@@ -803,13 +809,14 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
 
     net, exp_source = build_pipeline(cfg, device, env, timings)
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
+    history = restore(resume, net, optimizer) if resume is not None else None  # before any write
     run_dir = run_dir or new_run_dir(cfg)
     writer = SummaryWriter(logdir=str(run_dir))
     tracker = RewardTracker(writer, stop_reward=cfg.stop_reward)
     frame = 0
-    if resume is not None:
-        restore(resume, net, optimizer, tracker, device)
-        frame = int(resume["frame"])
+    if history is not None:
+        tracker.restore(*history)
+        frame = history.frame
         print(f"resumed {run_dir} at frame {frame:,}, {tracker.episodes} episodes", flush=True)
     else:
         writer.add_text("hyperparameters", _hparams_text(cfg))
@@ -896,17 +903,28 @@ def make_checkpoint(cfg: Config, net: AtariA2C, optimizer: torch.optim.Optimizer
     }
 
 
-def restore(ckpt: dict, net: AtariA2C, optimizer: torch.optim.Optimizer,
-            tracker: RewardTracker, device: torch.device) -> None:
+class History(NamedTuple):
+    """What RewardTracker.restore takes from a checkpoint."""
+
+    episodes: int
+    best_mean_reward: float
+    rewards: list[float]
+    frame: int
+
+
+def restore(ckpt: dict, net: AtariA2C, optimizer: torch.optim.Optimizer) -> History:
+    """Put a checkpoint's model and Adam state back and read its reward history; a misfit is
+    one line, raised before the run writes anything."""
     try:
         net.load_state_dict(ckpt["model"])
     except RuntimeError as e:
         raise UsageError(f"checkpoint does not fit this network ({str(e).splitlines()[0][:160]})") from None
-    optimizer.load_state_dict(ckpt["optimizer"])
-    tracker.episodes = int(ckpt["episodes"])
-    tracker.best_mean_reward = float(ckpt["best_mean_reward"])
-    tracker.rewards.extend(float(r) for r in ckpt["rewards"])
-    tracker._ts_frame = int(ckpt["frame"])
+    try:
+        optimizer.load_state_dict(ckpt["optimizer"])
+        return History(int(ckpt["episodes"]), float(ckpt["best_mean_reward"]),
+                       [float(r) for r in ckpt["rewards"]], int(ckpt["frame"]))
+    except (ValueError, KeyError, TypeError) as e:
+        raise UsageError(f"checkpoint is damaged ({type(e).__name__}: {str(e)[:160]})") from None
 
 
 def load_checkpoint(path: str) -> dict:

@@ -54,7 +54,7 @@ def test_resume_continues_frames_optimizer_and_reward_window(tmp_path):
     net = t.AtariA2C((4, 84, 84), 3)
     opt = torch.optim.Adam(net.parameters())
     tracker = t.RewardTracker(writer=None, stop_reward=100)
-    t.restore(ckpt1, net, opt, tracker, torch.device("cpu"))
+    tracker.restore(*t.restore(ckpt1, net, opt))
     saved_avg = ckpt1["optimizer"]["state"][0]["exp_avg"]
     assert torch.equal(opt.state_dict()["state"][0]["exp_avg"], saved_avg)
     assert list(tracker.rewards) == ckpt1["rewards"] and tracker.episodes == ckpt1["episodes"]
@@ -145,6 +145,17 @@ def test_bad_files_exit_2_with_one_line(pong_run, tmp_path, kind, mode):
     path = bad_files(tmp_path, run_dir / "checkpoint.pt")[kind]
     line = one_line_error(run_script(mode, str(path)))
     assert str(path) in line
+
+
+def test_a_checkpoint_with_a_damaged_optimizer_state_is_refused(pong_run, tmp_path):
+    _, run_dir = pong_run
+    ckpt = torch.load(run_dir / "checkpoint.pt", weights_only=True)
+    ckpt["optimizer"] = {"state": {}, "param_groups": []}
+    damaged = tmp_path / "checkpoint.pt"
+    torch.save(ckpt, damaged)
+    line = one_line_error(run_script("--resume", str(damaged), "--max-frames", "10"))
+    assert "damaged" in line
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # nothing written beside it
 
 
 def test_a_checkpoint_of_another_network_shape_is_refused(tmp_path):
