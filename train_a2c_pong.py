@@ -540,10 +540,16 @@ class MetricBuffer:
     def add(self, metrics: torch.Tensor, frame: int) -> None:
         self._pending.append(metrics)
         if len(self._pending) >= self.every:
-            means = torch.stack(self._pending).mean(dim=0).tolist()
-            self._pending.clear()
-            for name, value in zip(METRIC_NAMES, means, strict=True):
-                self.writer.add_scalar(name, value, frame)
+            self.flush(frame)
+
+    def flush(self, frame: int) -> None:
+        """Write the mean of the updates held back; at the end, so that a stop loses none."""
+        if not self._pending:
+            return
+        means = torch.stack(self._pending).mean(dim=0).tolist()
+        self._pending.clear()
+        for name, value in zip(METRIC_NAMES, means, strict=True):
+            self.writer.add_scalar(name, value, frame)
 
 
 @dataclasses.dataclass
@@ -880,6 +886,7 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
                     save_or_warn(checkpoint)
                     last_checkpoint = time.time()
             timings.total = time.perf_counter() - start
+            metrics.flush(frame)
             status.maybe_print(frame, tracker, force=True)
             save_best(force=True)
             path = checkpoint()

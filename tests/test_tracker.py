@@ -1,6 +1,7 @@
 import time
 
 import pytest
+import torch
 
 import train_a2c_pong as t
 
@@ -51,3 +52,17 @@ def test_best_mean_is_tracked():
     tr = t.RewardTracker(Writer(), stop_reward=18)
     tr.add_rewards([-20.0, -10.0, -21.0], frame=10)
     assert tr.best_mean_reward == -15.0
+
+
+def test_metric_buffer_writes_means_of_ten_and_flushes_the_rest():
+    w = Writer()
+    buf = t.MetricBuffer(w)
+    for k in range(25):
+        buf.add(torch.full((len(t.METRIC_NAMES),), float(k)), frame=100 * k)
+    loss = [(v, step) for n, v, step in w.scalars if n == "loss_total"]
+    assert loss == [(4.5, 900), (14.5, 1900)]  # means of updates 0-9 and 10-19
+    buf.flush(frame=2500)
+    buf.flush(frame=2600)  # nothing left: writes nothing
+    loss = [(v, step) for n, v, step in w.scalars if n == "loss_total"]
+    assert loss[2:] == [(22.0, 2500)]  # the mean of the last five is not lost at a stop
+    assert {n for n, _, _ in w.scalars} == set(t.METRIC_NAMES)
