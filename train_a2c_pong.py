@@ -842,8 +842,9 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
 
     def checkpoint() -> Path:
         path = run_dir / "checkpoint.pt"
-        atomic_save(make_checkpoint(cfg, net, optimizer, tracker, frame), path)
-        atomic_save(on_cpu(net.state_dict()), run_dir / "model_last.pt")
+        ckpt = make_checkpoint(cfg, net, optimizer, tracker, frame)
+        atomic_save(ckpt, path)
+        atomic_save(ckpt["model"], run_dir / "model_last.pt")  # the same host copy of the weights
         return path
 
     def save_best(force: bool) -> None:
