@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "train_a2c_pong.py"
@@ -15,11 +16,26 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}  # lines arrive as they are printed
+
+
 def run_script(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
     """The script as a user runs it, in a subprocess, with its output captured."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=kwargs.pop("cwd", ROOT), **kwargs)
+                          timeout=timeout, env=ENV, cwd=kwargs.pop("cwd", ROOT), **kwargs)
+
+
+def start_script(*args: str) -> subprocess.Popen:
+    """The script started in the background, for tests that signal it while it runs."""
+    return subprocess.Popen([sys.executable, str(SCRIPT), *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT)
+
+
+def scalars(run_dir) -> EventAccumulator:
+    """A run folder's event file, read back with tensorboard's own reader."""
+    acc = EventAccumulator(str(run_dir))
+    acc.Reload()
+    return acc
 
 
 @pytest.fixture(scope="session")

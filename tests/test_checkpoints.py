@@ -1,20 +1,16 @@
 """Watch it play, resume it, and lose nothing (issue: checkpoints, video, bad input)."""
 
 import errno
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 
 import numpy as np
 import pytest
 import torch
 from catch_env import CatchVectorEnv
-from conftest import SCRIPT, run_script
+from conftest import run_script, scalars, start_script
 from PIL import Image
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import train_a2c_pong as t
 
@@ -67,9 +63,7 @@ def test_resume_continues_frames_optimizer_and_reward_window(tmp_path):
     assert 0 < new < 100
     assert ckpt2["rewards"][: 100 - new] == ckpt1["rewards"][new:]
     assert ckpt2["optimizer"]["state"][0]["step"].item() == updates1 + 1  # 130 frames: one batch of 128
-    acc = EventAccumulator(str(first.run_dir))
-    acc.Reload()
-    steps = [e.step for e in acc.Scalars("reward")]
+    steps = [e.step for e in scalars(first.run_dir).Scalars("reward")]
     assert max(steps) > 2000 and sorted(steps) == steps
 
 
@@ -92,9 +86,7 @@ def test_resume_from_the_command_line_continues_the_step(pong_run, tmp_path):
 
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_saves_a_checkpoint_and_closes_the_event_file(tmp_path, sig, code):
-    proc = subprocess.Popen([sys.executable, str(SCRIPT), "--envs", "2", "--runs-dir", str(tmp_path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = start_script("--envs", "2", "--runs-dir", str(tmp_path))
     deadline = time.time() + 120
     seen = ""
     while "[status]" not in seen and time.time() < deadline:
@@ -106,17 +98,13 @@ def test_a_signal_saves_a_checkpoint_and_closes_the_event_file(tmp_path, sig, co
     assert f"checkpoint: {run_dir / 'checkpoint.pt'}" in out
     ckpt = t.load_checkpoint(str(run_dir / "checkpoint.pt"))
     assert ckpt["frame"] > 0
-    acc = EventAccumulator(str(run_dir))
-    acc.Reload()
-    assert "loss_total" in acc.Tags()["scalars"]
+    assert "loss_total" in scalars(run_dir).Tags()["scalars"]
 
 
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_while_playing_stops_cleanly_with_the_games_so_far(pong_run, sig, code):
     _, run_dir = pong_run
-    proc = subprocess.Popen([sys.executable, str(SCRIPT), "--play", str(run_dir / "model_last.pt"),
-                             "--episodes", "50"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = start_script("--play", str(run_dir / "model_last.pt"), "--episodes", "50")
     first = proc.stdout.readline()
     assert first.startswith("game 1: score"), first  # it is playing
     proc.send_signal(sig)

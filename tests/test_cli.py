@@ -6,19 +6,12 @@ import re
 import numpy as np
 import pytest
 import torch
-from conftest import run_script
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from conftest import run_script, scalars
 
 import train_a2c_pong as t
 
 SCALARS = {"fps", "reward_100", "reward", "advantage", "values", "batch_rewards", "loss_entropy",
            "loss_policy", "loss_value", "loss_total", "grad_l2", "grad_max", "grad_var"}
-
-
-def scalars(run_dir) -> EventAccumulator:
-    acc = EventAccumulator(str(run_dir))
-    acc.Reload()
-    return acc
 
 
 def check_run(run_dir) -> None:
