@@ -1,0 +1,107 @@
+"""The device path without a GPU: every tensor the update touches lives on the model's device,
+and the host is reached only where the README says (issue 3, item 3).
+
+The model goes to PyTorch's "meta" device, which has tensors without data. Mixing a host tensor
+into meta arithmetic raises, as mixing one into CUDA arithmetic does, so a tensor built without
+`device=` fails here before it fails on a GPU. `HostCopies` counts the places where data would
+leave the device (a scalar read or a copy to the CPU) and answers them with zeros.
+"""
+
+import numpy as np
+import pytest
+import torch
+from catch_env import CatchVectorEnv
+from ptan.experience import ExperienceFirstLast
+from torch.utils._python_dispatch import TorchDispatchMode
+
+import train_a2c_pong as t
+
+META = torch.device("meta")
+
+
+class HostCopies(TorchDispatchMode):
+    """Counts reads of meta data by the host; a scalar reads as 1, a copy as zeros."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        source = args[0] if args and isinstance(args[0], torch.Tensor) else None
+        if source is not None and source.is_meta:
+            if func is torch.ops.aten._local_scalar_dense.default:
+                self.count += 1
+                return 1
+            if kwargs.get("device") == torch.device("cpu"):
+                self.count += 1
+                return torch.zeros(source.shape, dtype=kwargs.get("dtype") or source.dtype)
+        return func(*args, **kwargs)
+
+
+def frames(n: int) -> list[np.ndarray]:
+    return [np.full((4, 84, 84), i, dtype=np.uint8) for i in range(n)]
+
+
+def meta_batch(net: t.AtariA2C) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    s = frames(128)
+    batch = [ExperienceFirstLast(s[i], i % 6, 0.5, s[i] if i % 3 else None) for i in range(128)]
+    return t.unpack_batch(batch, net, 0.99, 4, META)
+
+
+def test_a_host_tensor_in_device_arithmetic_is_caught():
+    with pytest.raises(RuntimeError, match="device"):
+        torch.zeros(3, device=META) + torch.zeros(3)
+
+
+def test_unpack_batch_forms_targets_on_the_device_without_reading_them():
+    net = t.place(t.AtariA2C((4, 84, 84), 6), META)
+    with HostCopies() as host:
+        states, actions, targets = meta_batch(net)
+    assert {states.device, actions.device, targets.device} == {META}
+    assert states.dtype == torch.uint8
+    assert host.count == 0
+
+
+def test_one_update_reads_one_scalar_on_the_host():
+    net = t.place(t.AtariA2C((4, 84, 84), 6), META)
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-3)
+    with HostCopies() as host:
+        states, actions, targets = meta_batch(net)
+        metrics = t.a2c_update(net, optimizer, states, actions, targets, t.Config())
+    assert metrics.device == META and metrics.shape == (len(t.METRIC_NAMES),)
+    assert host.count == 1  # the NaN guard's gradient norm
+
+
+def test_actions_cross_to_the_host_once_per_step():
+    net = t.place(t.AtariA2C((4, 84, 84), 6), META)
+    act = t.policy_sampler(net, META)
+    with HostCopies() as host:
+        actions = act(np.stack(frames(50)))
+    assert host.count == 1
+    assert actions.shape == (50,) and actions.dtype == np.int64
+
+
+def test_metrics_cross_to_the_host_once_per_ten_updates():
+    written: list[str] = []
+
+    class Writer:
+        def add_scalar(self, name, value, frame):
+            written.append(name)
+
+    buffer = t.MetricBuffer(Writer())
+    with HostCopies() as host:
+        for update in range(1, 21):
+            buffer.add(torch.zeros(len(t.METRIC_NAMES), device=META), update)
+            assert host.count == update // 10
+    assert written == list(t.METRIC_NAMES) * 2
+
+
+def test_the_training_loop_runs_with_the_model_off_the_host(tmp_path, monkeypatch):
+    monkeypatch.setattr(t, "pick_device", lambda cuda: META)
+    cfg = t.Config(runs_dir=str(tmp_path), envs=8, max_frames=1280)
+    with HostCopies():
+        result = t.train(cfg, env=CatchVectorEnv(cfg.envs))
+    assert result.frames == 1280 and result.episodes > 0
+    state = torch.load(result.run_dir / "model_last.pt", weights_only=True)
+    assert {v.device for v in state.values()} == {torch.device("cpu")}
