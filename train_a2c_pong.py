@@ -476,7 +476,9 @@ def a2c_update(net: AtariA2C, optimizer: torch.optim.Optimizer, states: torch.Te
 class RewardTracker:
     """Episode rewards, their 100-episode mean, and the stop decision (fps, reward_100, reward).
 
-    Unlike the seed, every episode that ends in a step is recorded, not only the first.
+    Unlike the seed, every episode that ends in a step is recorded, not only the first, and the
+    run is solved only by a full window: the seed's "mean of the last 100" over its first few
+    games let one lucky game stop a run with a low --stop-reward.
     """
 
     def __init__(self, writer: Any, stop_reward: float, window_size: int = 100) -> None:
@@ -498,7 +500,7 @@ class RewardTracker:
         self.rewards.extend(rewards)
 
     def add_rewards(self, rewards: Sequence[float], frame: int) -> bool:
-        """Record each episode that ended at `frame`; True once the mean exceeds stop_reward.
+        """Record each episode that ended at `frame`; True once a full window's mean > stop_reward.
 
         fps is measured once per call, so episodes that end together share one honest figure
         (per episode, the second would show 0 frames in no time)."""
@@ -527,7 +529,7 @@ class RewardTracker:
         self.writer.add_scalar("fps", fps, frame)
         self.writer.add_scalar("reward_100", mean, frame)
         self.writer.add_scalar("reward", reward, frame)
-        return mean > self.stop_reward
+        return len(self.rewards) == self.rewards.maxlen and mean > self.stop_reward
 
 
 class MetricBuffer:

@@ -28,6 +28,12 @@ def test_stop_decision_needs_the_mean_above_the_bar():
     assert tr.add_reward(21.0, frame=2)  # (18*3 + 21) / 4 = 18.75
 
 
+def test_a_window_not_yet_full_does_not_stop():
+    tr = t.RewardTracker(Writer(), stop_reward=0.5, window_size=100)
+    assert not tr.add_rewards([1.0] * 99, frame=1)  # mean 1.0, but over 99 games
+    assert tr.add_reward(1.0, frame=2)
+
+
 def test_two_episodes_ending_in_one_step_are_both_recorded():
     w = Writer()
     tr = t.RewardTracker(w, stop_reward=18)
