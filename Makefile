@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
-TORCH  := torch>=2.3
+TORCH  := torch>=2.8
 GPU    := $(shell nvidia-smi -L >/dev/null 2>&1 && echo yes)
 ARGS   ?=
 
