@@ -67,3 +67,23 @@ class CatchVectorEnv:
         rewards = np.where(done, np.where(self.caught, 1.0, -1.0), 0.0)
         self._start(np.flatnonzero(done))
         return self._render(), rewards, done, np.zeros_like(done), {}
+
+
+class CatchEnv(gym.Env):
+    """One game of catch as a gymnasium env, for the seed's pipeline (a list of envs stepped by
+    ptan's ExperienceSourceFirstLast). Seeded once, like the program's Pong envs."""
+
+    observation_space = CatchVectorEnv.single_observation_space
+    action_space = CatchVectorEnv.single_action_space
+
+    def __init__(self, seed: int) -> None:
+        self.game = CatchVectorEnv(1)
+        self.obs, _ = self.game.reset(seed=seed)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        """The next game's first frames: the game restarts itself in the step that ends one."""
+        return self.obs[0], {}
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict]:
+        self.obs, rewards, done, _, _ = self.game.step(np.asarray([action]))
+        return self.obs[0], float(rewards[0]), bool(done[0]), False, {}
