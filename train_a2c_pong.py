@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clip-grad", type=_positive_float, default=d.clip_grad,
                    help="max L2 norm of the gradient")
     p.add_argument("--stop-reward", type=_finite_float, default=d.stop_reward,
-                   help="stop when the 100-game mean reward exceeds this")
+                   help="stop when the mean reward of the last 100 games exceeds this (not before 100 games)")
     p.add_argument("--max-frames", type=_positive_int, default=None,
                    help="stop after this many frames of this invocation (frame: one agent step of one env)")
     p.add_argument("--name", type=_run_name, default=d.name, help="suffix of the run folder's name")
