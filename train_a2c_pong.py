@@ -514,9 +514,6 @@ class RewardTracker:
             solved = self._record(reward, frame, fps) or solved
         return solved
 
-    def add_reward(self, reward: float, frame: int) -> bool:
-        return self.add_rewards([reward], frame)
-
     def _record(self, reward: float, frame: int, fps: float) -> bool:
         self.rewards.append(float(reward))
         self.episodes += 1

@@ -17,7 +17,7 @@ class Writer:
 def test_window_mean_keeps_the_last_100():
     tr = t.RewardTracker(Writer(), stop_reward=18)
     for r in range(150):
-        tr.add_reward(float(r), frame=r)
+        tr.add_rewards([float(r)], frame=r)
     assert tr.mean_reward == pytest.approx(sum(range(50, 150)) / 100)
     assert tr.episodes == 150
 
@@ -25,13 +25,13 @@ def test_window_mean_keeps_the_last_100():
 def test_stop_decision_needs_the_mean_above_the_bar():
     tr = t.RewardTracker(Writer(), stop_reward=18, window_size=4)
     assert not tr.add_rewards([18.0, 18.0, 18.0, 18.0], frame=1)  # mean 18 is not above 18
-    assert tr.add_reward(21.0, frame=2)  # (18*3 + 21) / 4 = 18.75
+    assert tr.add_rewards([21.0], frame=2)  # (18*3 + 21) / 4 = 18.75
 
 
 def test_a_window_not_yet_full_does_not_stop():
     tr = t.RewardTracker(Writer(), stop_reward=0.5, window_size=100)
     assert not tr.add_rewards([1.0] * 99, frame=1)  # mean 1.0, but over 99 games
-    assert tr.add_reward(1.0, frame=2)
+    assert tr.add_rewards([1.0], frame=2)
 
 
 def test_two_episodes_ending_in_one_step_are_both_recorded():
@@ -46,7 +46,7 @@ def test_two_episodes_ending_in_one_step_are_both_recorded():
 def test_episodes_ending_together_share_one_fps_figure():
     w = Writer()
     tr = t.RewardTracker(w, stop_reward=18)
-    tr.add_reward(-21.0, frame=1000)
+    tr.add_rewards([-21.0], frame=1000)
     time.sleep(0.05)
     tr.add_rewards([-20.0, -19.0], frame=2000)
     fps = [v for n, v, _ in w.scalars if n == "fps"]
