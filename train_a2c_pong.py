@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import dataclasses
 import json
 import math
@@ -79,7 +80,11 @@ class Config:
     name: str = ""
     runs_dir: str = "runs"
     backend: str = "vector"
+    baseline: str = "state"
+    grad_stats_every: int = 10
+    bf16: bool = False
     env_threads: int = 0
+    torch_threads: int = 0
     async_envs: bool = False
     save_every: float = 10.0
 
@@ -87,7 +92,7 @@ class Config:
 # Options that change what is learned: a resumed run takes them from its checkpoint.
 HYPERPARAMETERS = (
     "seed", "envs", "batch_size", "reward_steps", "gamma", "lr", "adam_eps",
-    "entropy_beta", "clip_grad", "stop_reward", "backend", "async_envs",
+    "entropy_beta", "clip_grad", "stop_reward", "backend", "baseline", "async_envs", "bf16",
 )
 
 
@@ -150,9 +155,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", type=_run_name, default=d.name, help="suffix of the run folder's name")
     p.add_argument("--runs-dir", default=d.runs_dir, help="folder that holds one folder per run")
     p.add_argument("--backend", choices=("vector", "ptan"), default=d.backend,
-                   help="vector: ale-py's C++ vector env; ptan: the seed's exact pipeline")
+                   help="vector: ale-py's C++ vector env making the notebook's frames; ptan: the "
+                   "notebook's experience pipeline on ptan 0.8.1's wrap_dqn frames (see README)")
+    p.add_argument("--baseline", choices=("state", "batch-mean"), default=d.baseline,
+                   help="policy-gradient baseline: state: V(s) of each sample; batch-mean: the "
+                   "notebook's broadcast loss, whose baseline is the batch's mean V")
+    p.add_argument("--grad-stats-every", type=_positive_int, default=d.grad_stats_every,
+                   help="log grad_l2/max/var from every K-th update, which then takes a second "
+                   "backward pass (1: every update, as the notebook)")
+    p.add_argument("--bf16", action="store_true",
+                   help="forward passes under bfloat16 autocast (CUDA, or a CPU with native bf16); "
+                   "losses, gradients and Adam stay float32")
     p.add_argument("--env-threads", type=_non_negative_int, default=d.env_threads,
                    help="threads of the vector env (0: one per core)")
+    p.add_argument("--torch-threads", type=_non_negative_int, default=d.torch_threads,
+                   help="CPU threads of torch (0: torch's own choice)")
     p.add_argument("--async-envs", action="store_true",
                    help="vector backend: step the envs while the update runs; actions may then come "
                    "from weights one update old, which the seed never does")
@@ -163,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--play", metavar="MODEL", default=None,
                    help="play Pong with a saved model or checkpoint instead of training")
     p.add_argument("--episodes", type=_positive_int, default=3, help="games to play with --play")
+    p.add_argument("--greedy", action="store_true",
+                   help="with --play: the most probable action instead of a sampled one")
+    p.add_argument("--sticky", type=_unit_float, default=0.0, metavar="P",
+                   help="with --play: repeat the previous action with probability P at each emulator "
+                   "frame (ALE v5 uses 0.25)")
     p.add_argument("--record", metavar="FILE.gif", default=None,
                    help="with --play: write the first game as an animated GIF")
     return p
@@ -225,8 +247,26 @@ def _register_ale() -> None:
     gym.register_envs(ale_py)
 
 
-def make_pong_env(i: int, seed: int, render_mode: str | None = None) -> gym.Env:
-    """The seed's env, seeded once below ptan's frame stack.
+# How each backend makes its frames. Stored with every model and checkpoint, so that --play
+# rebuilds the env a model was trained on, and refuses one whose frames this program no longer makes.
+PIPELINES: dict[str, dict[str, Any]] = {
+    "vector": {  # ptan 0.7's wrap_dqn, which the notebook ran, from ale-py's vector env (README table)
+        "noop_max": 30, "frame_skip": 4, "maxpool": True, "fire_reset": "ale", "episodic_life": True,
+        "grayscale": "ale", "resize": [110, 84], "crop_rows": [18, 102], "transpose": True,
+        "stack": 4, "stack_fill": "first", "reward_clipping": True, "action_set": "minimal",
+        "max_frames_per_episode": 108_000,
+    },
+    "ptan": {  # ptan 0.8.1's wrap_dqn (stable-baselines3's AtariWrapper) with the notebook's no-ops
+        "noop_max": 30, "frame_skip": 4, "maxpool": True, "fire_reset": "sb3", "episodic_life": True,
+        "grayscale": "opencv", "resize": [84, 84], "crop_rows": None, "transpose": False,
+        "stack": 4, "stack_fill": "zeros", "reward_clipping": True, "action_set": "minimal",
+        "max_frames_per_episode": 108_000,
+    },
+}
+
+
+def make_pong_env(i: int, seed: int, render_mode: str | None = None, sticky: float = 0.0) -> gym.Env:
+    """The notebook's env on today's ptan, seeded once below ptan's frame stack.
 
     ptan's BufferWrapper.reset drops its `seed`, so we seed the raw ALE env with seed+i before
     wrapping; later resets go unseeded and the emulator's RNG carries on (re-seeding each reset
@@ -235,22 +275,81 @@ def make_pong_env(i: int, seed: int, render_mode: str | None = None) -> gym.Env:
     import ptan
 
     _register_ale()
-    env = gym.make(ENV_ID, render_mode=render_mode)
+    settings = PIPELINES["ptan"]
+    env = gym.make(ENV_ID, render_mode=render_mode, repeat_action_probability=sticky,
+                   full_action_space=False, max_num_frames_per_episode=settings["max_frames_per_episode"])
     env.reset(seed=seed + i)
-    return ptan.common.wrappers.wrap_dqn(env)
+    return ptan.common.wrappers.wrap_dqn(env, noop_max=settings["noop_max"])
 
 
-def make_vector_env(num_envs: int, threads: int = 0) -> VectorEnv:
-    """ale-py's C++ vector env, configured like ptan's wrap_dqn (see README)."""
+def make_vector_env(num_envs: int, threads: int = 0, sticky: float = 0.0, rgb: bool = False) -> VectorEnv:
+    """ale-py's C++ vector env making the notebook's frames (SeedFrames), every setting explicit.
+
+    rgb=True gives the raw RGB screens (max-pooled like the frames) instead, for --record: the
+    same emulator states, if seeded and stepped alike.
+    """
     from ale_py.vector_env import AtariVectorEnv
 
     _register_ale()
-    return AtariVectorEnv(
+    s = PIPELINES["vector"]
+    env = AtariVectorEnv(
         ALE_GAME, num_envs=num_envs, num_threads=threads or (os.cpu_count() or 1),
-        repeat_action_probability=0.0, noop_max=0, episodic_life=True, reward_clipping=True,
-        use_fire_reset=True, img_height=84, img_width=84, grayscale=True, stack_num=4,
-        frameskip=4, maxpool=True, autoreset_mode="SameStep",
+        repeat_action_probability=sticky, full_action_space=False,
+        max_num_frames_per_episode=s["max_frames_per_episode"], noop_max=s["noop_max"],
+        episodic_life=s["episodic_life"], reward_clipping=s["reward_clipping"], use_fire_reset=True,
+        grayscale=not rgb, img_height=210 if rgb else s["resize"][0],
+        img_width=160 if rgb else s["resize"][1],
+        stack_num=1 if rgb else s["stack"], frameskip=s["frame_skip"], maxpool=s["maxpool"],
+        autoreset_mode="SameStep",
     )
+    return env if rgb else SeedFrames(env)
+
+
+class SeedFrames:
+    """ptan 0.7's observations from ale-py's 84-wide, 110-high frames.
+
+    ptan 0.7's ProcessFrame84 kept rows 18:102 (the score band is cut off), its ImageToPyTorch
+    swapped axes 2 and 0 of the (84, 84, 1) frame (so the network saw it transposed), and its
+    FrameStack filled all four slots with an episode's first frame, where ale-py puts zeros.
+    """
+
+    def __init__(self, env: Any) -> None:
+        self.env = env
+        self.num_envs = env.num_envs
+        self.stack = env.single_observation_space.shape[0]
+        self.rows = slice(*PIPELINES["vector"]["crop_rows"])
+        width = env.single_observation_space.shape[2]
+        self.single_observation_space = gym.spaces.Box(0, 255, (self.stack, width, width), np.uint8)
+        self.single_action_space = env.single_action_space
+        self.age = np.zeros(self.num_envs, dtype=np.int64)  # steps since each env's episode began
+
+    def _frames(self, obs: np.ndarray, started: np.ndarray) -> np.ndarray:
+        self.age = np.where(started, 0, self.age + 1)
+        out = np.ascontiguousarray(obs[:, :, self.rows, :].transpose(0, 1, 3, 2))
+        for age in range(self.stack - 1):  # slots before an episode's first frame hold zeros
+            young = self.age == age
+            if young.any():
+                first = self.stack - 1 - age
+                out[young, :first] = out[young, first:first + 1]
+        return out
+
+    def reset(self, *, seed: int | None = None) -> tuple[np.ndarray, dict]:
+        obs, info = self.env.reset(seed=seed)
+        return self._frames(obs, np.ones(self.num_envs, dtype=bool)), info
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+        self.env.send(actions)
+        return self.recv()
+
+    def send(self, actions: np.ndarray) -> None:
+        self.env.send(actions)
+
+    def recv(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+        obs, rewards, terminated, truncated, info = self.env.recv()
+        return self._frames(obs, np.logical_or(terminated, truncated)), rewards, terminated, truncated, info
+
+    def close(self) -> None:
+        self.env.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -287,6 +386,20 @@ def place(net: AtariA2C, device: torch.device) -> AtariA2C:
     update about 25% shorter there (same values; measured in README, not yet on a GPU)."""
     net = net.to(device)
     return net.to(memory_format=torch.channels_last) if device.type == "cpu" else net
+
+
+def autocast(device: torch.device, bf16: bool) -> contextlib.AbstractContextManager:
+    """bfloat16 autocast around forward passes with --bf16; nothing otherwise."""
+    return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+
+
+def check_bf16(device: torch.device) -> None:
+    """--bf16 only where the hardware computes in bfloat16; elsewhere it would only be slower."""
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise UsageError("--bf16: this GPU has no bfloat16 support; drop --bf16")
+    if device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        raise UsageError("--bf16: this CPU has no native bfloat16 (AVX512-BF16 or AMX), where it "
+                         "would run slower than float32; drop --bf16")
 
 
 def net_shape(state_dict: dict[str, torch.Tensor]) -> tuple[tuple[int, int, int], int]:
@@ -384,7 +497,8 @@ class VectorExperienceSource:
 
 
 def unpack_batch(batch: Sequence[Any], net: AtariA2C, gamma: float, reward_steps: int,
-                 device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                 device: str | torch.device = "cpu",
+                 bf16: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """States (uint8), actions and N-step targets Q(s,a) = sum gamma^i r_i + gamma^N V(s_N).
 
     V(s_N) is added only where the episode did not end inside the window. Frames travel to the
@@ -396,20 +510,24 @@ def unpack_batch(batch: Sequence[Any], net: AtariA2C, gamma: float, reward_steps
     not_done = [i for i, e in enumerate(batch) if e.last_state is not None]
     if not_done:
         last = torch.from_numpy(np.stack([np.asarray(batch[i].last_state) for i in not_done])).to(device)
-        with torch.no_grad():
+        with torch.no_grad(), autocast(torch.device(device), bf16):
             _, last_values = net(last)
         idx = torch.tensor(not_done, dtype=torch.long, device=device)
-        targets[idx] += last_values[:, 0] * (gamma ** reward_steps)
+        targets[idx] += last_values[:, 0].float() * (gamma ** reward_steps)
     return states, actions, targets
 
 
-def policy_sampler(net: AtariA2C, device: torch.device) -> Callable[[np.ndarray], np.ndarray]:
-    """Actions sampled on the device from softmax(logits), one host copy per step."""
+def policy_sampler(net: AtariA2C, device: torch.device, bf16: bool = False,
+                   greedy: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+    """Actions sampled on the device from softmax(logits) (or its arg-max), one host copy per step."""
 
     @torch.inference_mode()
     def act(obs: np.ndarray) -> np.ndarray:
-        logits, _ = net(torch.from_numpy(np.asarray(obs)).to(device))
-        return torch.multinomial(F.softmax(logits, dim=1), 1)[:, 0].cpu().numpy()
+        with autocast(device, bf16):
+            logits, _ = net(torch.from_numpy(np.asarray(obs)).to(device))
+        if greedy:
+            return logits.argmax(dim=1).cpu().numpy()
+        return torch.multinomial(F.softmax(logits.float(), dim=1), 1)[:, 0].cpu().numpy()
 
     return act
 
@@ -428,34 +546,57 @@ class Losses:
     values: torch.Tensor
 
 
-def a2c_losses(net: AtariA2C, states: torch.Tensor, actions: torch.Tensor,
-               targets: torch.Tensor, entropy_beta: float) -> Losses:
-    """The seed's three loss terms; the advantage is per sample (the seed broadcast it, see README)."""
-    logits, values = net(states)
-    values = values.squeeze(-1)
-    value_loss = F.mse_loss(values, targets)
+def a2c_losses(net: AtariA2C, states: torch.Tensor, actions: torch.Tensor, targets: torch.Tensor,
+               entropy_beta: float, baseline: str = "state", bf16: bool = False) -> Losses:
+    """The seed's three loss terms, in float32 whatever the forward pass ran in.
+
+    baseline "state" subtracts each sample's own V(s). "batch-mean" is the notebook's line
+    `advantage = target_values - values.detach()` as written: values [B, 1] against targets [B]
+    broadcast to [B, B], so each sample's baseline is the batch's mean value (README, departure 4).
+    """
+    with autocast(states.device, bf16):
+        logits, values = net(states)
+    logits, values = logits.float(), values.float()
+    value_loss = F.mse_loss(values.squeeze(-1), targets)
     log_probs = F.log_softmax(logits, dim=1)
-    advantage = targets - values.detach()
-    policy_loss = -(advantage * log_probs[torch.arange(len(actions), device=actions.device), actions]).mean()
+    taken = log_probs[torch.arange(len(actions), device=actions.device), actions]
+    advantage = targets - (values.squeeze(-1) if baseline == "state" else values).detach()
+    policy_loss = -(advantage * taken).mean()
     entropy_loss = entropy_beta * (F.softmax(logits, dim=1) * log_probs).sum(dim=1).mean()
-    return Losses(policy_loss, value_loss, entropy_loss, advantage, values.detach())
+    return Losses(policy_loss, value_loss, entropy_loss, advantage, values.detach().squeeze(-1))
+
+
+def grad_stats(net: nn.Module) -> torch.Tensor:
+    """[grad_l2, grad_max, grad_var] over every parameter, as the seed's torch 1.x saw them.
+
+    There zero_grad() left zeros, so after the policy loss's backward pass the value head's
+    gradients were zeros, not None, and entered the statistics; torch 2 sets them to None.
+    """
+    grads = torch.cat([p.grad.flatten() if p.grad is not None else torch.zeros_like(p).flatten()
+                       for p in net.parameters()])
+    return torch.stack([grads.square().mean().sqrt(), grads.abs().max(), grads.var(correction=0)])
 
 
 def a2c_update(net: AtariA2C, optimizer: torch.optim.Optimizer, states: torch.Tensor,
-               actions: torch.Tensor, targets: torch.Tensor, cfg: Config) -> torch.Tensor:
+               actions: torch.Tensor, targets: torch.Tensor, cfg: Config,
+               with_grad_stats: bool = True) -> torch.Tensor:
     """One update; returns the seed's ten metrics as one device tensor (order of METRIC_NAMES).
 
-    The policy gradient is backpropagated first (retain_graph) so that its statistics can be
-    logged, as in the seed, but they are reduced on the device. The one host sync checks the
-    gradient norm before the step, so a NaN never reaches the weights.
+    The step needs one backward pass of the total loss. Only with_grad_stats does it take the
+    seed's two, the policy loss first (retain_graph), for the policy gradient's statistics;
+    otherwise those three metrics are NaN and MetricBuffer leaves them out. The one host sync
+    checks the gradient norm before the step, so a NaN never reaches the weights.
     """
     optimizer.zero_grad()
-    losses = a2c_losses(net, states, actions, targets, cfg.entropy_beta)
-    losses.policy.backward(retain_graph=True)
-    grads = torch.cat([p.grad.flatten() for p in net.parameters() if p.grad is not None])
-    grad_stats = torch.stack([grads.square().mean().sqrt(), grads.abs().max(), grads.var(correction=0)])
+    losses = a2c_losses(net, states, actions, targets, cfg.entropy_beta, cfg.baseline, cfg.bf16)
     rest = losses.entropy + losses.value
-    rest.backward()
+    if with_grad_stats:
+        losses.policy.backward(retain_graph=True)
+        stats = grad_stats(net)
+        rest.backward()
+    else:
+        (losses.policy + rest).backward()
+        stats = torch.full((3,), float("nan"), device=states.device)
     norm = nn.utils.clip_grad_norm_(net.parameters(), cfg.clip_grad)
     if not torch.isfinite(norm):
         raise NonFiniteError("the loss or its gradient is not finite (NaN or inf)")
@@ -464,7 +605,7 @@ def a2c_update(net: AtariA2C, optimizer: torch.optim.Optimizer, states: torch.Te
         torch.stack([losses.advantage.mean(), losses.values.mean(), targets.mean(),
                      losses.entropy.detach(), losses.policy.detach(), losses.value.detach(),
                      (rest + losses.policy).detach()]),
-        grad_stats,
+        stats,
     ])
 
 
@@ -530,7 +671,10 @@ class RewardTracker:
 
 
 class MetricBuffer:
-    """The seed's TBMeanTracker(batch_size=10), kept on the device: one host copy per 10 updates."""
+    """The seed's TBMeanTracker(batch_size=10), kept on the device: one host copy per 10 updates.
+
+    A metric that is NaN in some updates (grad_* between --grad-stats-every samples) is the mean
+    of the updates that have it."""
 
     def __init__(self, writer: Any, every: int = METRIC_EVERY) -> None:
         self.writer, self.every = writer, every
@@ -545,10 +689,11 @@ class MetricBuffer:
         """Write the mean of the updates held back; at the end, so that a stop loses none."""
         if not self._pending:
             return
-        means = torch.stack(self._pending).mean(dim=0).tolist()
+        means = torch.stack(self._pending).nanmean(dim=0).tolist()
         self._pending.clear()
         for name, value in zip(METRIC_NAMES, means, strict=True):
-            self.writer.add_scalar(name, value, frame)
+            if not math.isnan(value):  # grad_* of a group without a --grad-stats-every sample
+                self.writer.add_scalar(name, value, frame)
 
 
 @dataclasses.dataclass
@@ -780,17 +925,25 @@ def _hparams_text(cfg: Config) -> str:
 
 
 def build_pipeline(cfg: Config, device: torch.device, env: VectorEnv | None = None,
-                   timings: Timings | None = None) -> tuple[AtariA2C, Any]:
-    """The network and the experience source of the chosen backend (or of `env`, if given)."""
+                   timings: Timings | None = None, env_seed: int | None = None) -> tuple[AtariA2C, Any]:
+    """The network and the experience source of the chosen backend (or of `env`, if given).
+
+    Env i is seeded with env_seed + i (default: the run's seed)."""
     timings = timings or Timings()
+    env_seed = cfg.seed if env_seed is None else env_seed
     if cfg.async_envs and cfg.backend == "ptan":
         raise UsageError("--async-envs works with --backend vector only (ptan's source steps its own envs)")
     if env is None and cfg.backend == "ptan":
         import ptan
 
-        envs = [make_pong_env(i, cfg.seed) for i in range(cfg.envs)]
+        envs = [make_pong_env(i, env_seed) for i in range(cfg.envs)]
         net = place(AtariA2C(envs[0].observation_space.shape, envs[0].action_space.n), device)
-        agent = ptan.agent.PolicyAgent(model=lambda x: net(x)[0], apply_softmax=True, device=device)
+
+        def logits(x: torch.Tensor) -> torch.Tensor:
+            with autocast(device, cfg.bf16):
+                return net(x)[0].float()
+
+        agent = ptan.agent.PolicyAgent(model=logits, apply_softmax=True, device=device)
         agent.model = timings.timed(agent.model, "inference")
         return net, ptan.experience.ExperienceSourceFirstLast(envs, agent, gamma=cfg.gamma,
                                                               steps_count=cfg.reward_steps)
@@ -798,8 +951,8 @@ def build_pipeline(cfg: Config, device: torch.device, env: VectorEnv | None = No
     if cfg.async_envs and not hasattr(env, "send"):
         raise UsageError("--async-envs needs an environment with send/recv (ale-py's vector env)")
     net = place(AtariA2C(env.single_observation_space.shape, env.single_action_space.n), device)
-    act = timings.timed(policy_sampler(net, device), "inference")
-    return net, VectorExperienceSource(env, act, cfg.gamma, cfg.reward_steps, seed=cfg.seed,
+    act = timings.timed(policy_sampler(net, device, cfg.bf16), "inference")
+    return net, VectorExperienceSource(env, act, cfg.gamma, cfg.reward_steps, seed=env_seed,
                                        overlap=cfg.async_envs)
 
 
@@ -809,12 +962,21 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
     from tensorboardX import SummaryWriter
 
     device = pick_device(cfg.cuda)
+    if cfg.bf16:
+        check_bf16(device)
+    if cfg.torch_threads:
+        torch.set_num_threads(cfg.torch_threads)
     seed_everything(cfg.seed)
     timings = Timings()
+    # A resumed run is segment k of its run: its envs take seeds no earlier segment took, and
+    # numpy's and torch's streams go on from the checkpoint, so no segment replays another.
+    segment = int(resume.get("segment", 0)) + 1 if resume is not None else 0
 
-    net, exp_source = build_pipeline(cfg, device, env, timings)
+    net, exp_source = build_pipeline(cfg, device, env, timings, env_seed=cfg.seed + segment * cfg.envs)
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
     history = restore(resume, net, optimizer) if resume is not None else None  # before any write
+    if resume is not None and "rng" in resume:
+        set_rng_state(resume["rng"])
     run_dir = run_dir or new_run_dir(cfg)
     writer = SummaryWriter(logdir=str(run_dir))
     tracker = RewardTracker(writer, stop_reward=cfg.stop_reward)
@@ -830,9 +992,10 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
         print(f"run folder: {run_dir}", flush=True)
     first_frame = frame
     update = timings.timed(a2c_update, "update")
+    updates = 0
     metrics = MetricBuffer(writer)
     status = StatusLine(frame)
-    best_snapshot: dict[str, torch.Tensor] | None = None
+    best_snapshot: tuple[dict[str, torch.Tensor], int] | None = None  # on the device until written
     last_best_save = float("-inf")
     last_checkpoint = time.time()
     batch: list[Any] = []
@@ -841,15 +1004,16 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
 
     def checkpoint() -> Path:
         path = run_dir / "checkpoint.pt"
-        ckpt = make_checkpoint(cfg, net, optimizer, tracker, frame)
+        ckpt = make_checkpoint(cfg, net, optimizer, tracker, frame, segment)
         atomic_save(ckpt, path)
-        atomic_save(ckpt["model"], run_dir / "model_last.pt")  # the same host copy of the weights
+        atomic_save(model_file(cfg, ckpt["model"], frame), run_dir / "model_last.pt")  # same host copy
         return path
 
     def save_best(force: bool) -> None:
         nonlocal best_snapshot, last_best_save
         if best_snapshot is not None and (force or time.time() - last_best_save >= BEST_SAVE_EVERY_S):
-            atomic_save(best_snapshot, run_dir / "model_best.pt")
+            weights, at_frame = best_snapshot
+            atomic_save(model_file(cfg, on_cpu(weights), at_frame), run_dir / "model_best.pt")
             best_snapshot, last_best_save = None, time.time()
 
     def save_or_warn(save: Callable[[], Any]) -> None:
@@ -868,7 +1032,7 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
                 solved = tracker.add_rewards(exp_source.pop_total_rewards(), frame)
                 if tracker.new_best:
                     tracker.new_best = False
-                    best_snapshot = on_cpu(net.state_dict())
+                    best_snapshot = {k: v.detach().clone() for k, v in net.state_dict().items()}, frame
                     save_or_warn(lambda: save_best(force=False))
                 if solved:
                     print(f"Solved in {frame} frames!", flush=True)
@@ -879,9 +1043,11 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
                 if len(batch) < cfg.batch_size:
                     continue
                 states, actions, targets = timings.timed(unpack_batch, "update")(
-                    batch, net, cfg.gamma, cfg.reward_steps, device)
+                    batch, net, cfg.gamma, cfg.reward_steps, device, cfg.bf16)
                 batch.clear()
-                metrics.add(update(net, optimizer, states, actions, targets, cfg), frame)
+                sample = updates % cfg.grad_stats_every == 0
+                metrics.add(update(net, optimizer, states, actions, targets, cfg, sample), frame)
+                updates += 1
                 if time.time() - last_checkpoint >= cfg.save_every * 60:
                     save_or_warn(checkpoint)
                     last_checkpoint = time.time()
@@ -898,8 +1064,38 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
                        solved, stopped_by, timings.total, timings)
 
 
+def pipeline(cfg: Config) -> dict[str, Any]:
+    """The backend and every setting of the frames a run trains on (see PIPELINES)."""
+    return {"backend": cfg.backend, **PIPELINES[cfg.backend]}
+
+
+def model_file(cfg: Config, weights: dict[str, torch.Tensor], frame: int) -> dict:
+    """What model_best.pt and model_last.pt hold: host weights and what --play needs to rebuild
+    the training env, plus when they were saved."""
+    return {"model": weights, "pipeline": pipeline(cfg), "frame": frame,
+            "date": datetime.now().isoformat(timespec="seconds"), "config": dataclasses.asdict(cfg)}
+
+
+def rng_state() -> dict[str, Any]:
+    """numpy's and torch's random states, as tensors and numbers that weights_only loading takes."""
+    _, keys, pos, has_gauss, gauss = np.random.get_state()
+    return {"numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                      "has_gauss": int(has_gauss), "gauss": float(gauss)},
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    n = state["numpy"]
+    keys = n["keys"].numpy().astype(np.uint32)
+    np.random.set_state(("MT19937", keys, n["pos"], n["has_gauss"], n["gauss"]))
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
 def make_checkpoint(cfg: Config, net: AtariA2C, optimizer: torch.optim.Optimizer,
-                    tracker: RewardTracker, frame: int) -> dict:
+                    tracker: RewardTracker, frame: int, segment: int = 0) -> dict:
     """Everything --resume needs, plus how the run was made."""
     if not finite_params(net):
         raise NonFiniteError("refusing to save non-finite weights")
@@ -907,6 +1103,7 @@ def make_checkpoint(cfg: Config, net: AtariA2C, optimizer: torch.optim.Optimizer
         "model": on_cpu(net.state_dict()), "optimizer": on_cpu(optimizer.state_dict()), "frame": frame,
         "episodes": tracker.episodes, "best_mean_reward": tracker.best_mean_reward,
         "rewards": list(tracker.rewards), "config": dataclasses.asdict(cfg), "versions": versions(),
+        "pipeline": pipeline(cfg), "segment": segment, "rng": rng_state(),
     }
 
 
