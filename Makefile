@@ -12,13 +12,23 @@ ARGS   ?=
 
 setup: $(VENV)/.installed
 
-# --system-site-packages: a box that already has torch (a CUDA build, say) keeps it.
-# Where no torch is importable: a GPU box takes PyPI's CUDA build; a CPU box takes a local
-# wheel if pip's configuration offers one, else PyTorch's CPU index, else PyPI.
+# --system-site-packages: a box that already has torch >= 2.8 (a CUDA build, say) keeps it.
+# Where no torch is importable, or only an older one (which pip would otherwise replace with
+# whatever build PyPI serves, unannounced), one goes into .venv: PyPI's CUDA build on a GPU box;
+# on a CPU box a local wheel if pip's configuration offers one, else PyTorch's CPU index, else PyPI.
 # ptan goes in with --no-deps: its metadata pins torch==2.5.0 and numpy<2.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
+	@v=$$($(PYTHON) -c "import sys; print('%d.%d' % sys.version_info[:2])" 2>/dev/null); \
+	$(PYTHON) -c "import sys; sys.exit(sys.version_info < (3, 11))" 2>/dev/null || { \
+	  echo "make setup: needs Python 3.11 or newer, and '$(PYTHON)' is $${v:-not found}; name another one:" \
+	       "make setup PYTHON=python3.12"; exit 1; }
 	$(PYTHON) -m venv --system-site-packages $(VENV)
-	@if ! $(PY) -c "import torch" 2>/dev/null; then \
+	@have=$$($(PY) -c "import torch; print(torch.__version__.split('+')[0])" 2>/dev/null); \
+	if [ -n "$$have" ] && $(PY) -c "import sys; v = tuple(int(x) for x in '$$have'.split('.')[:2]); sys.exit(v < (2, 8))"; then \
+	  echo "setup: keeping the torch $$have this Python already has"; \
+	else \
+	  if [ -n "$$have" ]; then echo "setup: this Python's torch $$have is older than 2.8; installing a newer one into $(VENV) (the system's stays)"; \
+	  else echo "setup: no torch found; installing one into $(VENV)"; fi; \
 	  if [ "$(GPU)" = yes ]; then $(PIP) install "$(TORCH)"; \
 	  else $(PIP) install --no-index --no-deps "$(TORCH)" \
 	    || $(PIP) install --index-url https://download.pytorch.org/whl/cpu "$(TORCH)" \

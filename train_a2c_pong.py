@@ -42,8 +42,8 @@ ALE_GAME = "pong"
 METRIC_NAMES = (
     "advantage", "values", "batch_rewards", "loss_entropy", "loss_policy",
     "loss_value", "loss_total", "grad_l2", "grad_max", "grad_var",
-)  # the seed's TBMeanTracker scalars; RewardTracker adds fps, reward_100 and reward
-METRIC_EVERY = 10  # updates averaged into one TensorBoard point (the seed's TBMeanTracker batch)
+)  # the notebook's TBMeanTracker scalars; RewardTracker adds fps, reward_100 and reward
+METRIC_EVERY = 10  # updates averaged into one TensorBoard point (the notebook's TBMeanTracker batch)
 STATUS_EVERY_S = 10.0
 BEST_SAVE_EVERY_S = 10.0
 
@@ -63,7 +63,7 @@ class NonFiniteError(Exception):
 
 @dataclasses.dataclass
 class Config:
-    """Every hyperparameter of the run; defaults are the seed notebook's."""
+    """Every hyperparameter of the run; defaults are the notebook's (the book's code this follows)."""
 
     cuda: bool = False
     seed: int = 42
@@ -125,16 +125,27 @@ def _run_name(text: str) -> str:
     return text
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults in --help, but not "(default: False)" after a switch or "(default: None)"."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if isinstance(action, argparse._StoreTrueAction) or action.default in (None, "", argparse.SUPPRESS):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The command line; every default comes from Config, i.e. from the seed."""
+    """The command line; every default comes from Config, i.e. from the notebook."""
     d = Config()
     p = argparse.ArgumentParser(
-        description="A2C on Atari Pong (Deep RL Hands-On, chapter 12), trained until the "
-        "100-game mean reward exceeds --stop-reward.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="A2C on Atari Pong, after the A2C chapter of Deep Reinforcement Learning Hands-On "
+        "and its notebook. Trains on the CPU unless --cuda is given, until the 100-game mean reward "
+        "exceeds --stop-reward. Two other modes: --resume CHECKPOINT continues a stopped run, --play "
+        "MODEL watches a saved agent.",
+        formatter_class=_HelpFormatter,
     )
     p.add_argument("--cuda", action="store_true", help="train on the CUDA GPU (exit 2 if none)")
-    p.add_argument("--seed", type=int, default=d.seed, help="seed of numpy, torch and env i (seed+i)")
+    p.add_argument("--seed", type=int, default=d.seed, help="random seed of numpy, torch and env i (seed+i)")
     p.add_argument("--envs", type=_positive_int, default=d.envs, help="parallel Pong environments")
     p.add_argument("--batch-size", type=_positive_int, default=d.batch_size,
                    help="transitions per gradient update")
@@ -143,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gamma", type=_unit_float, default=d.gamma, help="discount factor")
     p.add_argument("--lr", type=_positive_float, default=d.lr, help="Adam learning rate")
     p.add_argument("--adam-eps", type=_positive_float, default=d.adam_eps,
-                   help="Adam epsilon (the seed's large value helps convergence)")
+                   help="Adam epsilon (the notebook's large value helps convergence)")
     p.add_argument("--entropy-beta", type=_non_negative_float, default=d.entropy_beta,
                    help="weight of the entropy bonus")
     p.add_argument("--clip-grad", type=_positive_float, default=d.clip_grad,
@@ -172,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CPU threads of torch (0: torch's own choice)")
     p.add_argument("--async-envs", action="store_true",
                    help="vector backend: step the envs while the update runs; actions may then come "
-                   "from weights one update old, which the seed never does")
+                   "from weights one update old, which the notebook never does")
     p.add_argument("--save-every", type=_positive_float, default=d.save_every,
                    help="minutes between periodic checkpoints")
     p.add_argument("--resume", metavar="CHECKPOINT", default=None,
@@ -193,22 +204,56 @@ def build_parser() -> argparse.ArgumentParser:
 _UNSET = object()
 
 
+PLAY_ONLY = ("episodes", "record", "greedy", "sticky")  # options of --play alone
+PLAY_TOO = ("cuda", "seed", "backend")  # Config fields that --play also takes
+
+
 def parse_args(argv: Sequence[str] | None) -> tuple[Config, argparse.Namespace, set[str]]:
-    """Parse the command line; also return which Config fields the user set explicitly."""
+    """Parse the command line; also return which options the user set explicitly."""
     parser = build_parser()
     ns = parser.parse_args(argv)
-    unset = argparse.Namespace(**{f.name: _UNSET for f in dataclasses.fields(Config)})
+    unset = argparse.Namespace(**{k: _UNSET for k in vars(ns)})
     explicit = parser.parse_args(argv, namespace=unset)  # argparse leaves preset attributes be
     given = {k for k, v in vars(explicit).items() if v is not _UNSET}
     fields = {f.name for f in dataclasses.fields(Config)}
     cfg = Config(**{k: v for k, v in vars(ns).items() if k in fields})
-    return cfg, ns, given & fields
+    return cfg, ns, given
+
+
+def check_modes(given: set[str]) -> None:
+    """Refuse an option that the chosen mode would ignore: one line, exit status 2."""
+    def flag(key: str) -> str:
+        return "--" + key.replace("_", "-")
+
+    if "play" in given:
+        if "resume" in given:
+            raise UsageError("--play and --resume are two modes; give one of them")
+        ignored = sorted(given & {f.name for f in dataclasses.fields(Config)} - set(PLAY_TOO))
+        if ignored:
+            raise UsageError(f"{flag(ignored[0])} is a training option; --play takes only "
+                             f"{', '.join(flag(k) for k in (*PLAY_TOO, *PLAY_ONLY))}")
+        return
+    for key in PLAY_ONLY:
+        if key in given:
+            raise UsageError(f"{flag(key)} needs --play")
 
 
 def pick_device(cuda: bool) -> torch.device:
     if cuda and not torch.cuda.is_available():
         raise UsageError("--cuda was given but no CUDA device is available (drop --cuda to use the CPU)")
     return torch.device("cuda" if cuda else "cpu")
+
+
+def device_line(device: torch.device, cfg: Config) -> str:
+    """Where training runs, said once at the start: a CPU run on a GPU box shows at once."""
+    if device.type == "cuda":
+        return f"training on cuda: {torch.cuda.get_device_name(device)}"
+    line = f"training on {device.type}: {torch.get_num_threads()} torch threads"
+    if cfg.backend == "vector":
+        line += f", {cfg.env_threads or os.cpu_count() or 1} env threads"
+    if torch.cuda.is_available():
+        line += " (a CUDA GPU is present: add --cuda to train on it)"
+    return line
 
 
 def seed_everything(seed: int) -> None:
@@ -376,7 +421,7 @@ class AtariA2C(nn.Module):
         self.value = nn.Sequential(nn.Linear(conv_out, 512), nn.ReLU(), nn.Linear(512, 1))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """uint8 frames in, (logits [B, n_actions], values [B, 1]) out; scaled by 1/256 as the seed."""
+        """uint8 frames in, (logits [B, n_actions], values [B, 1]) out; scaled by 1/256 as the notebook."""
         conv_out = self.conv(x.float() / 256).flatten(1)
         return self.policy(conv_out), self.value(conv_out)
 
@@ -448,7 +493,7 @@ class VectorExperienceSource:
     def _step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
         """The next observations and the chosen next actions; with overlap, sent before we return.
 
-        Without overlap (the seed's order) the next actions are chosen after this step's items
+        Without overlap (the notebook's order) the next actions are chosen after this step's items
         are consumed, so with the weights of any update they caused. With overlap they are
         chosen and sent now, and the envs step while the caller trains on this step's items.
         """
@@ -548,7 +593,7 @@ class Losses:
 
 def a2c_losses(net: AtariA2C, states: torch.Tensor, actions: torch.Tensor, targets: torch.Tensor,
                entropy_beta: float, baseline: str = "state", bf16: bool = False) -> Losses:
-    """The seed's three loss terms, in float32 whatever the forward pass ran in.
+    """The notebook's three loss terms, in float32 whatever the forward pass ran in.
 
     baseline "state" subtracts each sample's own V(s). "batch-mean" is the notebook's line
     `advantage = target_values - values.detach()` as written: values [B, 1] against targets [B]
@@ -567,7 +612,7 @@ def a2c_losses(net: AtariA2C, states: torch.Tensor, actions: torch.Tensor, targe
 
 
 def grad_stats(net: nn.Module) -> torch.Tensor:
-    """[grad_l2, grad_max, grad_var] over every parameter, as the seed's torch 1.x saw them.
+    """[grad_l2, grad_max, grad_var] over every parameter, as the notebook's torch 1.x saw them.
 
     There zero_grad() left zeros, so after the policy loss's backward pass the value head's
     gradients were zeros, not None, and entered the statistics; torch 2 sets them to None.
@@ -580,10 +625,10 @@ def grad_stats(net: nn.Module) -> torch.Tensor:
 def a2c_update(net: AtariA2C, optimizer: torch.optim.Optimizer, states: torch.Tensor,
                actions: torch.Tensor, targets: torch.Tensor, cfg: Config,
                with_grad_stats: bool = True) -> torch.Tensor:
-    """One update; returns the seed's ten metrics as one device tensor (order of METRIC_NAMES).
+    """One update; returns the notebook's ten metrics as one device tensor (order of METRIC_NAMES).
 
     The step needs one backward pass of the total loss. Only with_grad_stats does it take the
-    seed's two, the policy loss first (retain_graph), for the policy gradient's statistics;
+    notebook's two, the policy loss first (retain_graph), for the policy gradient's statistics;
     otherwise those three metrics are NaN and MetricBuffer leaves them out. The one host sync
     checks the gradient norm before the step, so a NaN never reaches the weights.
     """
@@ -617,8 +662,8 @@ def a2c_update(net: AtariA2C, optimizer: torch.optim.Optimizer, states: torch.Te
 class RewardTracker:
     """Episode rewards, their 100-episode mean, and the stop decision (fps, reward_100, reward).
 
-    Unlike the seed, every episode that ends in a step is recorded, not only the first, and the
-    run is solved only by a full window: the seed's "mean of the last 100" over its first few
+    Unlike the notebook, every episode that ends in a step is recorded, not only the first, and the
+    run is solved only by a full window: the notebook's "mean of the last 100" over its first few
     games let one lucky game stop a run with a low --stop-reward.
     """
 
@@ -671,7 +716,7 @@ class RewardTracker:
 
 
 class MetricBuffer:
-    """The seed's TBMeanTracker(batch_size=10), kept on the device: one host copy per 10 updates.
+    """The notebook's TBMeanTracker(batch_size=10), kept on the device: one host copy per 10 updates.
 
     A metric that is NaN in some updates (grad_* between --grad-stats-every samples) is the mean
     of the updates that have it."""
@@ -786,11 +831,20 @@ def load_file(path: str | Path) -> Any:
         raise UsageError(f"{p}: not a readable PyTorch file ({reason[:160]})") from None
 
 
-def load_model(path: str | Path) -> AtariA2C:
-    """A model from a state dict file or from a checkpoint, shaped by what it holds."""
+def load_model(path: str | Path, backend: str | None = None) -> tuple[AtariA2C, dict[str, Any]]:
+    """A model file or checkpoint as a float32 AtariA2C (float16 weights are widened) and the
+    pipeline it was trained on; `backend`, if the user named one, must be that pipeline's."""
     data = load_file(path)
-    if isinstance(data, dict) and "model" in data:
-        data = data["model"]
+    settings = data.get("pipeline") if isinstance(data, dict) else None
+    if not isinstance(settings, dict) or settings.get("backend") not in PIPELINES:
+        raise UsageError(f"{path}: holds no pipeline settings (not saved by this program, or by a "
+                         "version before they were stored), so its frames cannot be rebuilt")
+    if backend is not None and backend != settings["backend"]:
+        raise UsageError(f"{path}: was trained with --backend {settings['backend']}, not {backend}")
+    if settings != {"backend": settings["backend"], **PIPELINES[settings["backend"]]}:
+        raise UsageError(f"{path}: was trained on frames this version of the program does not make "
+                         f"({settings})")
+    data = data.get("model")
     if not isinstance(data, dict):
         raise UsageError(f"{path}: holds a {type(data).__name__}, not a model state dict")
     input_shape, n_actions = net_shape(data)
@@ -799,7 +853,7 @@ def load_model(path: str | Path) -> AtariA2C:
         net.load_state_dict(data)
     except RuntimeError as e:
         raise UsageError(f"{path}: does not fit AtariA2C ({str(e).splitlines()[0][:160]})") from None
-    return net
+    return net, settings
 
 
 def versions() -> dict[str, str]:
@@ -820,36 +874,87 @@ def finite_params(net: nn.Module) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def play(model_path: str, episodes: int, record: str | None, device: torch.device, seed: int) -> str | None:
-    """Play full games with a saved model, sampling actions as in training; optionally a GIF.
+class PlayEnv:
+    """One env of a model's training pipeline, one game after another, for --play.
 
-    Returns the name of the signal that stopped it early, if one did; the games finished by
-    then are still reported (and recorded, if the first one finished)."""
+    The vector backend starts each game itself (same-step reset, with its random no-ops); its
+    RGB screens for --record come from a twin env with the same seed and actions, hence the
+    same emulator states. The ptan backend is reset per game and renders its own screen.
+    """
+
+    def __init__(self, backend: str, seed: int, sticky: float, record: bool) -> None:
+        self.backend = backend
+        self.rgb = None
+        if backend == "vector":
+            self.env = make_vector_env(1, 1, sticky)
+            self.obs = self.env.reset(seed=seed)[0]
+            if record:
+                self.rgb = make_vector_env(1, 1, sticky, rgb=True)
+                self.screen = self.rgb.reset(seed=seed)[0][0, 0]
+        else:
+            self.env = make_pong_env(0, seed, render_mode="rgb_array" if record else None, sticky=sticky)
+
+    @property
+    def shape(self) -> tuple[tuple[int, ...], int]:
+        if self.backend == "vector":
+            return self.env.single_observation_space.shape, int(self.env.single_action_space.n)
+        return self.env.observation_space.shape, int(self.env.action_space.n)
+
+    def start(self) -> np.ndarray:
+        """The first observation of a new game, as a batch of one."""
+        if self.backend == "ptan":
+            self.obs = self.env.reset()[0][None]
+        return self.obs
+
+    def render(self) -> np.ndarray:
+        return self.screen if self.rgb is not None else self.env.render()
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool]:
+        if self.backend == "ptan":
+            obs, reward, terminated, truncated, _ = self.env.step(action)
+            self.obs = obs[None]
+            return self.obs, float(reward), terminated or truncated
+        actions = np.array([action])
+        self.obs, reward, terminated, truncated, _ = self.env.step(actions)
+        if self.rgb is not None:
+            self.screen = self.rgb.step(actions)[0][0, 0]
+        return self.obs, float(reward[0]), bool(terminated[0] or truncated[0])
+
+
+def play(model_path: str, episodes: int, record: str | None, device: torch.device, seed: int,
+         greedy: bool = False, sticky: float = 0.0, backend: str | None = None) -> str | None:
+    """Play full games with a saved model on the pipeline it was trained on; optionally a GIF.
+
+    Actions are sampled from the policy as in training (or its arg-max with greedy); each game
+    starts with the pipeline's random no-ops. Returns the name of the signal that stopped it
+    early, if one did; the games finished by then are still reported (and recorded, if the
+    first one finished)."""
     if record is not None and Path(record).suffix.lower() != ".gif":
         raise UsageError(f"--record {record}: only .gif is supported (written with Pillow)")
-    net = load_model(model_path).to(device)
-    env = make_pong_env(0, seed, render_mode="rgb_array" if record else None)
-    if net_shape(net.state_dict()) != (env.observation_space.shape, env.action_space.n):
+    net, settings = load_model(model_path, backend)
+    net = net.to(device)
+    env = PlayEnv(settings["backend"], seed, sticky, record is not None)
+    if net_shape(net.state_dict()) != env.shape:
         raise UsageError(f"{model_path}: model shape does not fit {ENV_ID}")
     seed_everything(seed)
-    act = policy_sampler(net, device)
+    act = policy_sampler(net, device, greedy=greedy)
     scores, frames = [], []
     with StopFlag("stopping the game") as stop:
         for game in range(episodes):
-            obs, _ = env.reset()
+            obs = env.start()
             score, done = 0.0, False
             while not done and not stop.signal:
                 if record and game == 0:
                     frames.append(env.render())
-                obs, reward, terminated, truncated, _ = env.step(int(act(obs[None])[0]))
-                score += float(reward)
-                done = terminated or truncated
+                obs, reward, done = env.step(int(act(obs)[0]))
+                score += reward
             if stop.signal:
                 break
             scores.append(score)
             print(f"game {game + 1}: score {score:+.0f}", flush=True)
     if scores:
-        print(f"mean score over {len(scores)} games: {np.mean(scores):+.2f}", flush=True)
+        wins = sum(score > 0 for score in scores)
+        print(f"mean score over {len(scores)} games: {np.mean(scores):+.2f}, won {wins}", flush=True)
     if record and scores:
         from PIL import Image
 
@@ -966,6 +1071,7 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
         check_bf16(device)
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
+    print(device_line(device, cfg), flush=True)
     seed_everything(cfg.seed)
     timings = Timings()
     # A resumed run is segment k of its run: its envs take seeds no earlier segment took, and
@@ -1164,11 +1270,11 @@ EXIT_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
 def main(argv: Sequence[str] | None = None) -> int:
     cfg, ns, given = parse_args(argv)
     try:
+        check_modes(given)
         if ns.play is not None:
-            stopped_by = play(ns.play, ns.episodes, ns.record, pick_device(cfg.cuda), cfg.seed)
+            stopped_by = play(ns.play, ns.episodes, ns.record, pick_device(cfg.cuda), cfg.seed,
+                              ns.greedy, ns.sticky, cfg.backend if "backend" in given else None)
             return EXIT_SIGNAL[stopped_by] if stopped_by else 0
-        if ns.record is not None:
-            raise UsageError("--record needs --play")
         resume, run_dir = None, None
         if ns.resume is not None:
             resume = load_checkpoint(ns.resume)

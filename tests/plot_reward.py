@@ -1,65 +1,96 @@
 #!/usr/bin/env python3
-"""Plot a run's reward_100 against frames and against wall-clock minutes, from its event file.
+"""A run's record from its event files: reward_100 against frames and wall-clock hours, as a PNG
+and (with --csv) a CSV of every point.
 
-    python tests/plot_reward.py runs/<run> reward_100.png [--stop-reward 18]
+    python tests/plot_reward.py runs/<run> reward_100.png [--csv reward_100.csv] [--stop-reward 18]
 
-The README's training figure is made with this script from the run's own event file (read with
-tensorboard's EventAccumulator). Needs matplotlib (in requirements-dev.txt).
+Each segment of a run (the first, and one per --resume) writes its own event file, read here
+with tensorboard's EventAccumulator. Wall seconds count training time only: a segment's clock
+starts at its file's first event, and the time between segments (a stopped run waiting to be
+resumed) is left out. The CSV's columns: frames, wall_s, games (finished so far), reward_100.
+Needs matplotlib (in requirements-dev.txt) for the PNG.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 
-def load_reward_100(run_dir: Path) -> tuple[list[int], list[float], list[float]]:
-    """(frames, minutes since the first point, reward_100) of every point in the run."""
-    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})  # 0: keep every point
-    acc.Reload()
-    if "reward_100" not in acc.Tags()["scalars"]:
+class Point(NamedTuple):
+    frames: int
+    wall_s: float
+    games: int
+    reward_100: float
+
+
+def load_points(run_dir: Path) -> list[Point]:
+    """One point per finished game, in order, over every segment of the run."""
+    files = sorted(run_dir.glob("events.out.tfevents.*"), key=lambda f: int(f.name.split(".")[3]))
+    points: list[Point] = []
+    offset = 0.0  # training seconds of the segments before this one
+    for path in files:
+        acc = EventAccumulator(str(path), size_guidance={"scalars": 0})  # 0: keep every point
+        acc.Reload()
+        start = acc.FirstEventTimestamp()
+        tags = acc.Tags()["scalars"]
+        for e in sorted(acc.Scalars("reward_100"), key=lambda e: e.step) if "reward_100" in tags else []:
+            points.append(Point(e.step, round(offset + e.wall_time - start, 1), len(points) + 1, e.value))
+        offset += max((e.wall_time for tag in tags for e in acc.Scalars(tag)), default=start) - start
+    if not points:
         raise SystemExit(f"error: {run_dir}: no reward_100 scalar (no finished game, or not a run folder)")
-    events = sorted(acc.Scalars("reward_100"), key=lambda e: e.step)
-    start = events[0].wall_time
-    return ([e.step for e in events], [(e.wall_time - start) / 60 for e in events],
-            [e.value for e in events])
+    return points
 
 
-def plot(run_dir: Path, out: Path, stop_reward: float) -> None:
+def write_csv(points: list[Point], out: Path) -> None:
+    with out.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(Point._fields)
+        w.writerows((p.frames, f"{p.wall_s:.1f}", p.games, f"{p.reward_100:.3f}") for p in points)
+
+
+def plot(points: list[Point], title: str, out: Path, stop_reward: float) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    frames, minutes, reward = load_reward_100(run_dir)
-    fig, (by_frames, by_minutes) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-    by_frames.plot([f / 1e6 for f in frames], reward)
+    reward = [p.reward_100 for p in points]
+    fig, (by_frames, by_hours) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    by_frames.plot([p.frames / 1e6 for p in points], reward)
     by_frames.set_xlabel("frames (millions)")
     by_frames.set_ylabel("reward_100 (mean of the last 100 games)")
-    by_minutes.plot(minutes, reward)
-    by_minutes.set_xlabel("wall-clock minutes")
-    for ax in (by_frames, by_minutes):
+    by_hours.plot([p.wall_s / 3600 for p in points], reward)
+    by_hours.set_xlabel("wall-clock hours of training")
+    for ax in (by_frames, by_hours):
         ax.axhline(stop_reward, color="gray", linestyle="--", linewidth=1)
         ax.grid(alpha=0.3)
-    fig.suptitle(f"A2C on Pong: {run_dir.name}")
+    fig.suptitle(f"A2C on Pong: {title}")
     fig.tight_layout()
     fig.savefig(out, dpi=100)
-    print(f"wrote {out}: {len(frames)} points, last reward_100 {reward[-1]:.2f} at frame {frames[-1]:,}, "
-          f"{minutes[-1]:.1f} min")
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("run_dir", type=Path, help="a run folder holding an event file")
+    p.add_argument("run_dir", type=Path, help="a run folder holding its event files")
     p.add_argument("out", type=Path, help="the PNG to write")
+    p.add_argument("--csv", type=Path, default=None, help="also write every point to this CSV")
     p.add_argument("--stop-reward", type=float, default=18.0, help="where to draw the goal line")
     args = p.parse_args()
     if not args.run_dir.is_dir():
         sys.exit(f"error: {args.run_dir}: not a folder")
-    plot(args.run_dir, args.out, args.stop_reward)
+    points = load_points(args.run_dir)
+    plot(points, args.run_dir.name, args.out, args.stop_reward)
+    if args.csv is not None:
+        write_csv(points, args.csv)
+    last = points[-1]
+    print(f"wrote {args.out}: {len(points)} points, last reward_100 {last.reward_100:.2f} at frame "
+          f"{last.frames:,}, {last.wall_s / 60:.1f} min of training")
 
 
 if __name__ == "__main__":

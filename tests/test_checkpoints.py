@@ -87,10 +87,13 @@ def test_resume_from_the_command_line_continues_the_step(pong_run, tmp_path):
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_saves_a_checkpoint_and_closes_the_event_file(tmp_path, sig, code):
     proc = start_script("--envs", "2", "--runs-dir", str(tmp_path))
-    deadline = time.time() + 120
-    seen = ""
-    while "[status]" not in seen and time.time() < deadline:
-        seen += proc.stdout.readline()
+    deadline = time.time() + 180
+    seen, frames = "", 0
+    while frames < 2 * 128 and time.time() < deadline:  # at least two updates behind it
+        line = proc.stdout.readline()
+        seen += line
+        if line.startswith("[status] frames "):
+            frames = int(line.split()[2].replace(",", ""))
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == code, seen + out + err
@@ -159,9 +162,9 @@ def test_non_finite_loss_stops_and_leaves_the_best_model_alone(tmp_path, monkeyp
     calls = {"n": 0}
     best_bytes = {}
 
-    def poisoned(batch, net, gamma, steps, device="cpu"):
+    def poisoned(batch, net, gamma, steps, device="cpu", bf16=False):
         calls["n"] += 1
-        states, actions, targets = real(batch, net, gamma, steps, device)
+        states, actions, targets = real(batch, net, gamma, steps, device, bf16)
         if calls["n"] == 30:
             run_dir = next(tmp_path.iterdir())
             best_bytes["before"] = (run_dir / "model_best.pt").read_bytes()
@@ -173,7 +176,7 @@ def test_non_finite_loss_stops_and_leaves_the_best_model_alone(tmp_path, monkeyp
         t.train(catch_cfg(tmp_path, max_frames=100_000), env=CatchVectorEnv(8))
     run_dir = next(tmp_path.iterdir())
     assert (run_dir / "model_best.pt").read_bytes() == best_bytes["before"]
-    state = torch.load(run_dir / "model_best.pt", weights_only=True)
+    state = torch.load(run_dir / "model_best.pt", weights_only=True)["model"]
     assert all(torch.isfinite(v).all() for v in state.values())
 
 
@@ -229,11 +232,37 @@ def test_a_full_disk_at_the_end_exits_1_with_one_line(tmp_path, monkeypatch, cap
 def test_main_exits_3_on_a_non_finite_loss(tmp_path, monkeypatch, capsys):
     real = t.unpack_batch
 
-    def poisoned(batch, net, gamma, steps, device="cpu"):
-        states, actions, targets = real(batch, net, gamma, steps, device)
+    def poisoned(batch, net, gamma, steps, device="cpu", bf16=False):
+        states, actions, targets = real(batch, net, gamma, steps, device, bf16)
         return states, actions, targets * float("inf")
 
     monkeypatch.setattr(t, "unpack_batch", poisoned)
     code = t.main(["--envs", "2", "--max-frames", "1000", "--runs-dir", str(tmp_path)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 3 and len(err) == 1 and "not finite" in err[0], err
+
+
+def test_a_resumed_run_goes_on_with_new_random_streams(tmp_path, monkeypatch):
+    """Segment k of a run seeds its envs with seed + k * envs (no earlier segment's games), and
+    numpy's and torch's streams continue from the checkpoint instead of restarting at --seed."""
+    seeds, first_draw = [], []
+    real_reset = CatchVectorEnv.reset
+
+    def reset(self, *, seed=None):
+        seeds.append(seed)
+        first_draw.append((torch.get_rng_state().clone(), np.random.get_state()[1].copy()))
+        return real_reset(self, seed=seed)
+
+    monkeypatch.setattr(CatchVectorEnv, "reset", reset)
+    cfg = catch_cfg(tmp_path, max_frames=600)
+    first = t.train(cfg, env=CatchVectorEnv(8))
+    ckpt1 = t.load_checkpoint(str(first.run_dir / "checkpoint.pt"))
+    t.train(cfg, env=CatchVectorEnv(8), resume=ckpt1, run_dir=first.run_dir)
+    ckpt2 = t.load_checkpoint(str(first.run_dir / "checkpoint.pt"))
+    t.train(cfg, env=CatchVectorEnv(8), resume=ckpt2, run_dir=first.run_dir)
+    assert seeds == [cfg.seed, cfg.seed + 8, cfg.seed + 16]
+    assert ckpt1["segment"] == 0 and ckpt2["segment"] == 1
+    for (torch_state, numpy_keys), ckpt in zip(first_draw[1:], (ckpt1, ckpt2), strict=True):
+        assert torch.equal(torch_state, ckpt["rng"]["torch"])  # where the stopped run left off
+        assert np.array_equal(numpy_keys, ckpt["rng"]["numpy"]["keys"].numpy().astype(np.uint32))
+    assert not torch.equal(first_draw[1][0], first_draw[0][0])  # not the fresh run's stream

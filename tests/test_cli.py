@@ -1,6 +1,7 @@
 """The script as a user runs it: real Pong ROM, real subprocess, real event files."""
 
 import itertools
+import json
 import re
 
 import numpy as np
@@ -18,9 +19,10 @@ def check_run(run_dir) -> None:
     acc = scalars(run_dir)
     assert SCALARS <= set(acc.Tags()["scalars"]), acc.Tags()["scalars"]
     for name in ("model_best.pt", "model_last.pt"):
-        state = torch.load(run_dir / name, weights_only=True)
+        saved = torch.load(run_dir / name, weights_only=True)
         net = t.AtariA2C((4, 84, 84), 6)
-        net.load_state_dict(state)
+        net.load_state_dict(saved["model"])
+        assert saved["pipeline"] == t.pipeline(t.Config(**json.loads((run_dir / "config.json").read_text())))
     assert (run_dir / "config.json").is_file()
 
 

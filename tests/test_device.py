@@ -105,3 +105,30 @@ def test_the_training_loop_runs_with_the_model_off_the_host(tmp_path, monkeypatc
     assert result.frames == 1280 and result.episodes > 0
     state = torch.load(result.run_dir / "model_last.pt", weights_only=True)["model"]
     assert {v.device for v in state.values()} == {torch.device("cpu")}
+
+
+def test_the_best_model_reaches_the_host_only_when_it_is_written(tmp_path, monkeypatch):
+    """A new best 100-game mean keeps a copy on the device; the host copy is made per file write
+    (at most every 10 s, and at the end), not per new best."""
+    copies, best_writes = [], []
+    real_on_cpu, real_save = t.on_cpu, t.atomic_save
+    monkeypatch.setattr(t, "pick_device", lambda cuda: META)
+    monkeypatch.setattr(t, "on_cpu", lambda obj: copies.append(1) or real_on_cpu(obj))
+    monkeypatch.setattr(t, "atomic_save",
+                        lambda obj, path: (best_writes.append(path) if path.name == "model_best.pt" else None,
+                                           real_save(obj, path)))
+    news = []
+    real_record = t.RewardTracker._record
+
+    def record(self, *args):
+        before = self.best_mean_reward
+        solved = real_record(self, *args)
+        news.append(self.best_mean_reward > before)
+        return solved
+
+    monkeypatch.setattr(t.RewardTracker, "_record", record)
+    cfg = t.Config(runs_dir=str(tmp_path), envs=8, max_frames=2560)
+    with HostCopies():
+        t.train(cfg, env=CatchVectorEnv(cfg.envs))
+    assert sum(news) > len(best_writes) >= 1  # more new bests than files written
+    assert len(copies) == len(best_writes) + 2  # + the final checkpoint's model and optimizer

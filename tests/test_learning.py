@@ -4,12 +4,16 @@
 Hyperparameters are the seed's except those the task needs, named in TASK: with the seed's
 Adam eps of 1e-3 and clip of 0.1 the steps are tuned for millions of Pong frames, far more than
 CI's two cores can afford; standard Adam (eps 1e-8) with a clip of 0.5 learns catch in tens of
-thousands of frames. Each run takes about a minute on a 2-core CI machine.
+thousands of frames. The real learner runs once (module fixture); each sabotaged variant then
+gets twice the frames it needed, so that "does not learn" means "not in twice the time the
+method takes", and CI's two cores are not spent on frames that show nothing more.
 """
 
 import dataclasses
 
 import numpy as np
+import pytest
+import torch
 from catch_env import CatchVectorEnv
 
 import train_a2c_pong as t
@@ -17,6 +21,7 @@ import train_a2c_pong as t
 TASK = {"adam_eps": 1e-8, "clip_grad": 0.5, "envs": 50}
 FRAMES = 100_000
 BAR = 0.5  # 100-episode mean reward; a random policy scores about -0.45 (measured below)
+NATIVE_BF16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
 def random_policy_mean(episodes: int = 2000) -> float:
@@ -30,8 +35,8 @@ def random_policy_mean(episodes: int = 2000) -> float:
     return float(np.mean(rewards))
 
 
-def train_catch(tmp_path) -> t.TrainResult:
-    cfg = t.Config(runs_dir=str(tmp_path), max_frames=FRAMES, stop_reward=BAR, **TASK)
+def train_catch(tmp_path, frames: int = FRAMES, **flags) -> t.TrainResult:
+    cfg = t.Config(runs_dir=str(tmp_path), max_frames=frames, stop_reward=BAR, **TASK, **flags)
     result = t.train(cfg, env=CatchVectorEnv(cfg.envs))
     print(f"frames {result.frames}, mean {result.mean_reward:.2f}, best {result.best_mean_reward:.2f}")
     return result
@@ -41,27 +46,42 @@ def test_random_policy_is_far_below_the_bar():
     assert random_policy_mean() < BAR - 0.75
 
 
-def test_a2c_learns_catch(tmp_path):
-    result = train_catch(tmp_path)
+@pytest.fixture(scope="module")
+def learned(tmp_path_factory) -> t.TrainResult:
+    return train_catch(tmp_path_factory.mktemp("learned"))
+
+
+def sabotage_budget(learned: t.TrainResult) -> int:
+    assert learned.solved  # else there is no budget to compare with (test_a2c_learns_catch says why)
+    return min(FRAMES, 2 * learned.frames)
+
+
+def test_a2c_learns_catch(learned):
+    assert learned.solved and learned.mean_reward > BAR
+
+
+@pytest.mark.skipif(not NATIVE_BF16, reason="this CPU has no native bfloat16, where --bf16 is refused")
+def test_a2c_learns_catch_under_bf16_autocast(tmp_path):
+    result = train_catch(tmp_path, bf16=True)
     assert result.solved and result.mean_reward > BAR
 
 
-def test_flipped_policy_loss_sign_does_not_learn(tmp_path, monkeypatch):
+def test_flipped_policy_loss_sign_does_not_learn(tmp_path, monkeypatch, learned):
     real = t.a2c_losses
 
     def flipped(*args, **kwargs):
         return dataclasses.replace(real(*args, **kwargs), policy=-real(*args, **kwargs).policy)
 
     monkeypatch.setattr(t, "a2c_losses", flipped)
-    assert not train_catch(tmp_path).solved
+    assert not train_catch(tmp_path, sabotage_budget(learned)).solved
 
 
-def test_dropping_the_bootstrap_term_does_not_learn(tmp_path, monkeypatch):
+def test_dropping_the_bootstrap_term_does_not_learn(tmp_path, monkeypatch, learned):
     real = t.unpack_batch
 
-    def no_bootstrap(batch, net, gamma, reward_steps, device="cpu"):
+    def no_bootstrap(batch, net, gamma, reward_steps, device="cpu", bf16=False):
         cut = [dataclasses.replace(e, last_state=None) for e in batch]
-        return real(cut, net, gamma, reward_steps, device)
+        return real(cut, net, gamma, reward_steps, device, bf16)
 
     monkeypatch.setattr(t, "unpack_batch", no_bootstrap)
-    assert not train_catch(tmp_path).solved
+    assert not train_catch(tmp_path, sabotage_budget(learned)).solved

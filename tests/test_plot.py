@@ -33,3 +33,27 @@ def test_a_folder_without_rewards_is_one_line(tmp_path):
     assert proc.returncode != 0 and proc.stderr.strip().splitlines() == [
         f"error: {tmp_path}: no reward_100 scalar (no finished game, or not a run folder)"]
     assert not (tmp_path / "x.png").exists()
+
+
+def test_the_csv_spans_a_resumed_run_and_leaves_out_the_pause(tmp_path):
+    import csv
+    import time
+
+    cfg = t.Config(envs=8, runs_dir=str(tmp_path / "runs"), max_frames=1500, stop_reward=100)
+    first = t.train(cfg, env=CatchVectorEnv(8))
+    time.sleep(3)  # the run waits, stopped, before it is resumed
+    ckpt = t.load_checkpoint(str(first.run_dir / "checkpoint.pt"))
+    second = t.train(cfg, env=CatchVectorEnv(8), resume=ckpt, run_dir=first.run_dir)
+    assert len(list(first.run_dir.glob("events.out.tfevents.*"))) == 2
+    out = tmp_path / "record.csv"
+    proc = plot(str(first.run_dir), str(tmp_path / "r.png"), "--csv", str(out))
+    assert proc.returncode == 0, proc.stderr
+    with out.open() as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["games"]) for r in rows] == list(range(1, second.episodes + 1))
+    frames = [int(r["frames"]) for r in rows]
+    assert frames == sorted(frames) and frames[-1] <= 3000 and max(frames) > 1500
+    wall = [float(r["wall_s"]) for r in rows]
+    assert wall == sorted(wall)
+    assert wall[-1] < first.seconds + second.seconds + 2  # the 3 s pause is not in it
+    assert float(rows[-1]["reward_100"]) == round(second.mean_reward, 3)

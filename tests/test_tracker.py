@@ -72,3 +72,21 @@ def test_metric_buffer_writes_means_of_ten_and_flushes_the_rest():
     loss = [(v, step) for n, v, step in w.scalars if n == "loss_total"]
     assert loss[2:] == [(22.0, 2500)]  # the mean of the last five is not lost at a stop
     assert {n for n, _, _ in w.scalars} == set(t.METRIC_NAMES)
+
+
+def test_gradient_statistics_are_the_mean_of_the_updates_that_took_them():
+    w = Writer()
+    buf = t.MetricBuffer(w)
+    for k in range(15):
+        m = torch.full((len(t.METRIC_NAMES),), float(k))
+        if k % 10:  # --grad-stats-every 10: only updates 0 and 10 take the statistics
+            m[7:] = float("nan")
+        buf.add(m, frame=100 * k)
+    buf.flush(frame=1500)
+    grad = [(v, step) for n, v, step in w.scalars if n == "grad_l2"]
+    loss = [(v, step) for n, v, step in w.scalars if n == "loss_total"]
+    assert loss == [(4.5, 900), (12.0, 1500)]
+    assert grad == [(0.0, 900), (10.0, 1500)]
+    buf.add(torch.tensor([1.0] * 7 + [float("nan")] * 3), frame=1600)
+    buf.flush(frame=1600)  # a group without a sampled update writes no grad_* point
+    assert [n for n, _, step in w.scalars if step == 1600] == list(t.METRIC_NAMES[:7])

@@ -1,0 +1,24 @@
+"""make setup checks the Python it is given before it builds anything."""
+
+import shutil
+import subprocess
+
+import pytest
+from conftest import ROOT
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+@pytest.mark.parametrize("version,says", [("3.9", "'{py}' is 3.9"), (None, "'{py}' is not found")])
+def test_setup_names_the_python_it_needs_in_one_line(tmp_path, version, says):
+    py = tmp_path / "python-fake"
+    if version:  # answers the version question like an old Python, fails the version check
+        py.write_text(f'#!/bin/sh\ncase "$*" in *print*) echo {version};; *) exit 1;; esac\n')
+        py.chmod(0o755)
+    venv = tmp_path / "venv"
+    proc = subprocess.run(["make", "-s", "-C", str(ROOT), "setup", f"PYTHON={py}", f"VENV={venv}"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    line = proc.stdout.strip()
+    assert line.count("\n") == 0 and says.format(py=py) in line
+    assert "make setup PYTHON=python3.12" in line
+    assert not venv.exists()  # nothing built
