@@ -57,3 +57,23 @@ def test_the_csv_spans_a_resumed_run_and_leaves_out_the_pause(tmp_path):
     assert wall == sorted(wall)
     assert wall[-1] < first.seconds + second.seconds + 2  # the 3 s pause is not in it
     assert float(rows[-1]["reward_100"]) == round(second.mean_reward, 3)
+
+
+def test_a_shipped_model_is_float16_with_its_provenance_and_plays_as_float32(tmp_path):
+    import torch
+    from ship_model import ship
+
+    source = tmp_path / "model_best.pt"
+    weights = t.AtariA2C((4, 84, 84), 6).state_dict()
+    torch.save(t.model_file(t.Config(), weights, frame=1234), source)
+    out = tmp_path / "shipped.pt"
+    ship(source, out, commit="0" * 40)
+    saved = torch.load(out, weights_only=True)
+    assert {v.dtype for v in saved["model"].values()} == {torch.float16}
+    assert saved["frame"] == 1234 and saved["commit"] == "0" * 40
+    assert saved["pipeline"] == t.pipeline(t.Config())
+    assert 6e6 < out.stat().st_size < 7e6  # about half the float32 file
+    net, settings = t.load_model(out)
+    assert settings == t.pipeline(t.Config())
+    for name, v in net.state_dict().items():
+        assert v.dtype == torch.float32 and torch.equal(v, weights[name].half().float())
