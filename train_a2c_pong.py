@@ -427,8 +427,9 @@ class AtariA2C(nn.Module):
 
 
 def place(net: AtariA2C, device: torch.device) -> AtariA2C:
-    """Move the net to the device; on the CPU with channels-last conv weights, which make the
-    update about 25% shorter there (same values; measured in README, not yet on a GPU)."""
+    """Move the net to the device; on the CPU with channels-last conv weights, a faster layout for
+    the CPU's convolutions (same values to float rounding: tests/test_network.py; timed by
+    tests/bench_throughput.py, not yet on a GPU)."""
     net = net.to(device)
     return net.to(memory_format=torch.channels_last) if device.type == "cpu" else net
 

@@ -61,12 +61,13 @@ def run(variant: str, frames: int, envs: int, cuda: bool, runs_dir: str) -> tupl
     return result.frames / result.timings.total, result.timings
 
 
-def update_ms(device: torch.device, repeats: int = 20, **flags) -> float:
+def update_ms(device: torch.device, repeats: int = 20, with_grad_stats: bool = False,
+              placed: bool = True, **flags) -> float:
     """Mean wall time of one a2c_update on a batch of 128 random Pong frames, the net placed as
-    the program places it; flags: Config fields, and with_grad_stats (a second backward pass)."""
-    with_grad_stats = flags.pop("with_grad_stats", False)
+    the program places it (channels-last conv weights on the CPU) or, placed=False, in the default
+    layout; flags: Config fields; with_grad_stats: the second backward pass."""
     cfg = t.Config(**flags)
-    net = t.place(t.AtariA2C((4, 84, 84), 6), device)
+    net = t.place(t.AtariA2C((4, 84, 84), 6), device) if placed else t.AtariA2C((4, 84, 84), 6).to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-3)
     states = torch.randint(0, 256, (128, 4, 84, 84), dtype=torch.uint8, device=device)
     actions = torch.randint(0, 6, (128,), device=device)
@@ -97,7 +98,8 @@ def main() -> None:
     p.add_argument("--frames", type=int, default=12_800)
     p.add_argument("--envs", type=int, default=50)
     p.add_argument("--cuda", action="store_true")
-    p.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    p.add_argument("--variants", nargs="*", choices=list(VARIANTS), default=list(VARIANTS),
+                   help="training rows to run (none: only the update timings)")
     args = p.parse_args()
     device = f"{cpu_name()}" + (f", {torch.cuda.get_device_name()}" if args.cuda else "")
     print(f"machine: {os.cpu_count()} cores, {device}, torch {torch.__version__}, "
@@ -116,13 +118,14 @@ def main() -> None:
         print(f"{variant:12} {fps:8.0f} {env / tm.total:6.0%} {tm.inference / tm.total:6.0%} "
               f"{tm.update / tm.total:6.0%} {args.frames / env:8.0f}")
     dev = torch.device("cuda" if args.cuda else "cpu")
-    one, two = update_ms(dev), update_ms(dev, with_grad_stats=True)
+    one, two, plain = update_ms(dev), update_ms(dev, with_grad_stats=True), update_ms(dev, placed=False)
     try:
         t.check_bf16(dev)
         bf16 = f", {update_ms(dev, bf16=True):.1f} ms one pass under bf16"
     except t.UsageError:
         bf16 = ""
-    print(f"one update on {dev.type}: {one:.1f} ms one backward pass, {two:.1f} ms two{bf16}")
+    print(f"one update on {dev.type}: {one:.1f} ms one backward pass, {two:.1f} ms two{bf16}; "
+          f"{plain:.1f} ms one pass with the conv weights in the default layout")
 
     def ratio(a: str, b: str) -> None:
         if isinstance(rows.get(a), tuple) and isinstance(rows.get(b), tuple):

@@ -32,3 +32,19 @@ def test_parameter_count_for_pong():
 def test_net_shape_reads_a_state_dict():
     net = t.AtariA2C((4, 84, 84), 3)
     assert t.net_shape(net.state_dict()) == ((4, 84, 84), 3)
+
+
+def test_channels_last_placement_computes_the_same_values_and_gradients():
+    torch.manual_seed(0)
+    plain = t.AtariA2C((4, 84, 84), 6)
+    placed = t.place(t.AtariA2C((4, 84, 84), 6), torch.device("cpu"))
+    placed.load_state_dict(plain.state_dict())
+    assert placed.conv[0].weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randint(0, 256, (8, 4, 84, 84), dtype=torch.uint8)
+    outs = [net(x) for net in (plain, placed)]
+    for a, b in zip(*outs, strict=True):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-5)  # float sums in another order
+    for logits, values in outs:
+        (logits.sum() + values.sum()).backward()
+    for a, b in zip(plain.parameters(), placed.parameters(), strict=True):
+        assert torch.allclose(a.grad, b.grad, rtol=1e-4, atol=1e-5)
