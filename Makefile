@@ -45,7 +45,7 @@ train: setup
 	$(PY) train_a2c_pong.py $(CUDA_FLAG) $(ARGS)
 
 test: setup
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=10 tests
 
 lint: setup
 	$(PY) -m ruff check .

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-from conftest import run_script
 
 import train_a2c_pong as t
 
@@ -106,9 +105,8 @@ def test_an_option_the_mode_would_ignore_is_refused(capsys, argv, says):
     assert says in one_line(capsys, argv)
 
 
-def test_the_first_line_says_where_it_trains(tmp_path):
-    proc = run_script("--envs", "2", "--max-frames", "200", "--runs-dir", str(tmp_path))
-    assert proc.returncode == 0, proc.stderr
+def test_the_first_line_says_where_it_trains(pong_run):
+    proc, _ = pong_run
     first = proc.stdout.splitlines()[0]
     assert first.startswith(f"training on cpu: {torch.get_num_threads()} torch threads, ")
     assert first.endswith(" env threads")
