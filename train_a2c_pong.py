@@ -842,7 +842,7 @@ def load_model(path: str | Path, backend: str | None = None) -> tuple[AtariA2C, 
                          "version before they were stored), so its frames cannot be rebuilt")
     if backend is not None and backend != settings["backend"]:
         raise UsageError(f"{path}: was trained with --backend {settings['backend']}, not {backend}")
-    if settings != {"backend": settings["backend"], **PIPELINES[settings["backend"]]}:
+    if settings != pipeline(settings["backend"]):
         raise UsageError(f"{path}: was trained on frames this version of the program does not make "
                          f"({settings})")
     data = data.get("model")
@@ -1171,15 +1171,15 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
                        solved, stopped_by, timings.total, timings)
 
 
-def pipeline(cfg: Config) -> dict[str, Any]:
-    """The backend and every setting of the frames a run trains on (see PIPELINES)."""
-    return {"backend": cfg.backend, **PIPELINES[cfg.backend]}
+def pipeline(backend: str) -> dict[str, Any]:
+    """The backend and every setting of the frames it trains on (see PIPELINES)."""
+    return {"backend": backend, **PIPELINES[backend]}
 
 
 def model_file(cfg: Config, weights: dict[str, torch.Tensor], frame: int) -> dict:
     """What model_best.pt and model_last.pt hold: host weights and what --play needs to rebuild
     the training env, plus when they were saved."""
-    return {"model": weights, "pipeline": pipeline(cfg), "frame": frame,
+    return {"model": weights, "pipeline": pipeline(cfg.backend), "frame": frame,
             "date": datetime.now().isoformat(timespec="seconds"), "config": dataclasses.asdict(cfg)}
 
 
@@ -1210,7 +1210,7 @@ def make_checkpoint(cfg: Config, net: AtariA2C, optimizer: torch.optim.Optimizer
         "model": on_cpu(net.state_dict()), "optimizer": on_cpu(optimizer.state_dict()), "frame": frame,
         "episodes": tracker.episodes, "best_mean_reward": tracker.best_mean_reward,
         "rewards": list(tracker.rewards), "config": dataclasses.asdict(cfg), "versions": versions(),
-        "pipeline": pipeline(cfg), "segment": segment, "rng": rng_state(),
+        "pipeline": pipeline(cfg.backend), "segment": segment, "rng": rng_state(),
     }
 
 

@@ -71,9 +71,9 @@ def test_a_shipped_model_is_float16_with_its_provenance_and_plays_as_float32(tmp
     saved = torch.load(out, weights_only=True)
     assert {v.dtype for v in saved["model"].values()} == {torch.float16}
     assert saved["frame"] == 1234 and saved["commit"] == "0" * 40
-    assert saved["pipeline"] == t.pipeline(t.Config())
+    assert saved["pipeline"] == t.pipeline("vector")
     assert 6e6 < out.stat().st_size < 7e6  # about half the float32 file
     net, settings = t.load_model(out)
-    assert settings == t.pipeline(t.Config())
+    assert settings == t.pipeline("vector")
     for name, v in net.state_dict().items():
         assert v.dtype == torch.float32 and torch.equal(v, weights[name].half().float())
