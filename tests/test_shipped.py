@@ -94,7 +94,7 @@ def test_the_readmes_score_table_is_the_play_logs():
         assert len(re.findall(r"^game \d+: score", log[1], flags=re.M)) == 20
 
 
-def test_the_gif_at_the_top_of_the_readme_is_a_short_game_of_the_shipped_agent():
+def test_the_gif_at_the_top_of_the_readme_is_a_game_of_over_a_minute():
     gif = DOCS / "pong.gif"
     assert "](docs/pong.gif)" in README.split("\n## ")[0]  # shown above the first section
     assert gif.stat().st_size < 3.2e6
