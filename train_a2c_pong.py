@@ -81,6 +81,7 @@ class Config:
     runs_dir: str = "runs"
     backend: str = "vector"
     baseline: str = "state"
+    sticky: float = 0.0
     grad_stats_every: int = 10
     bf16: bool = False
     env_threads: int = 0
@@ -92,7 +93,7 @@ class Config:
 # Options that change what is learned: a resumed run takes them from its checkpoint.
 HYPERPARAMETERS = (
     "seed", "envs", "batch_size", "reward_steps", "gamma", "lr", "adam_eps",
-    "entropy_beta", "clip_grad", "stop_reward", "backend", "baseline", "async_envs", "bf16",
+    "entropy_beta", "clip_grad", "stop_reward", "backend", "baseline", "async_envs", "bf16", "sticky",
 )
 
 
@@ -193,9 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--episodes", type=_positive_int, default=3, help="games to play with --play")
     p.add_argument("--greedy", action="store_true",
                    help="with --play: the most probable action instead of a sampled one")
-    p.add_argument("--sticky", type=_unit_float, default=0.0, metavar="P",
-                   help="with --play: repeat the previous action with probability P at each emulator "
-                   "frame (ALE v5 uses 0.25)")
+    p.add_argument("--sticky", type=_unit_float, default=d.sticky, metavar="P",
+                   help="sticky actions: each emulator frame repeats the previous action with "
+                   "probability P (ALE v5's protocol is 0.25; the notebook's is 0). Training: in every "
+                   "env. --play: instead of the value the model was trained with")
     p.add_argument("--record", metavar="FILE.gif", default=None,
                    help="with --play: write the first game as an animated GIF")
     return p
@@ -204,8 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
 _UNSET = object()
 
 
-PLAY_ONLY = ("episodes", "record", "greedy", "sticky")  # options of --play alone
-PLAY_TOO = ("cuda", "seed", "backend")  # Config fields that --play also takes
+PLAY_ONLY = ("episodes", "record", "greedy")  # options of --play alone
+PLAY_TOO = ("cuda", "seed", "backend", "sticky")  # Config fields that --play also takes
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[Config, argparse.Namespace, set[str]]:
@@ -842,7 +844,9 @@ def load_model(path: str | Path, backend: str | None = None) -> tuple[AtariA2C, 
                          "version before they were stored), so its frames cannot be rebuilt")
     if backend is not None and backend != settings["backend"]:
         raise UsageError(f"{path}: was trained with --backend {settings['backend']}, not {backend}")
-    if settings != pipeline(settings["backend"]):
+    # Files saved before --sticky existed for training hold no such key: they trained without.
+    settings = {**settings, "repeat_action_probability": settings.get("repeat_action_probability", 0.0)}
+    if settings != pipeline(settings["backend"], settings["repeat_action_probability"]):
         raise UsageError(f"{path}: was trained on frames this version of the program does not make "
                          f"({settings})")
     data = data.get("model")
@@ -923,7 +927,7 @@ class PlayEnv:
 
 
 def play(model_path: str, episodes: int, record: str | None, device: torch.device, seed: int,
-         greedy: bool = False, sticky: float = 0.0, backend: str | None = None) -> str | None:
+         greedy: bool = False, sticky: float | None = None, backend: str | None = None) -> str | None:
     """Play full games with a saved model on the pipeline it was trained on; optionally a GIF.
 
     Actions are sampled from the policy as in training (or its arg-max with greedy); each game
@@ -934,6 +938,8 @@ def play(model_path: str, episodes: int, record: str | None, device: torch.devic
         raise UsageError(f"--record {record}: only .gif is supported (written with Pillow)")
     net, settings = load_model(model_path, backend)
     net = net.to(device)
+    trained_sticky = settings["repeat_action_probability"]
+    sticky = trained_sticky if sticky is None else sticky
     env = PlayEnv(settings["backend"], seed, sticky, record is not None)
     if net_shape(net.state_dict()) != env.shape:
         raise UsageError(f"{model_path}: model shape does not fit {ENV_ID}")
@@ -955,7 +961,9 @@ def play(model_path: str, episodes: int, record: str | None, device: torch.devic
             print(f"game {game + 1}: score {score:+.0f}", flush=True)
     if scores:
         wins = sum(score > 0 for score in scores)
-        print(f"mean score over {len(scores)} games: {np.mean(scores):+.2f}, won {wins}", flush=True)
+        how = "as trained" if sticky == trained_sticky else f"trained with {trained_sticky:g}"
+        print(f"mean score over {len(scores)} games: {np.mean(scores):+.2f}, won {wins} "
+              f"(sticky actions {sticky:g}, {how})", flush=True)
     if record and scores:
         from PIL import Image
 
@@ -1042,7 +1050,7 @@ def build_pipeline(cfg: Config, device: torch.device, env: VectorEnv | None = No
     if env is None and cfg.backend == "ptan":
         import ptan
 
-        envs = [make_pong_env(i, env_seed) for i in range(cfg.envs)]
+        envs = [make_pong_env(i, env_seed, sticky=cfg.sticky) for i in range(cfg.envs)]
         net = place(AtariA2C(envs[0].observation_space.shape, envs[0].action_space.n), device)
 
         def logits(x: torch.Tensor) -> torch.Tensor:
@@ -1053,7 +1061,7 @@ def build_pipeline(cfg: Config, device: torch.device, env: VectorEnv | None = No
         agent.model = timings.timed(agent.model, "inference")
         return net, ptan.experience.ExperienceSourceFirstLast(envs, agent, gamma=cfg.gamma,
                                                               steps_count=cfg.reward_steps)
-    env = env if env is not None else make_vector_env(cfg.envs, cfg.env_threads)
+    env = env if env is not None else make_vector_env(cfg.envs, cfg.env_threads, cfg.sticky)
     if cfg.async_envs and not hasattr(env, "send"):
         raise UsageError("--async-envs needs an environment with send/recv (ale-py's vector env)")
     net = place(AtariA2C(env.single_observation_space.shape, env.single_action_space.n), device)
@@ -1171,15 +1179,15 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
                        solved, stopped_by, timings.total, timings)
 
 
-def pipeline(backend: str) -> dict[str, Any]:
-    """The backend and every setting of the frames it trains on (see PIPELINES)."""
-    return {"backend": backend, **PIPELINES[backend]}
+def pipeline(backend: str, sticky: float = 0.0) -> dict[str, Any]:
+    """The backend, every setting of the frames it trains on (see PIPELINES) and its sticky actions."""
+    return {"backend": backend, **PIPELINES[backend], "repeat_action_probability": sticky}
 
 
 def model_file(cfg: Config, weights: dict[str, torch.Tensor], frame: int) -> dict:
     """What model_best.pt and model_last.pt hold: host weights and what --play needs to rebuild
     the training env, plus when they were saved."""
-    return {"model": weights, "pipeline": pipeline(cfg.backend), "frame": frame,
+    return {"model": weights, "pipeline": pipeline(cfg.backend, cfg.sticky), "frame": frame,
             "date": datetime.now().isoformat(timespec="seconds"), "config": dataclasses.asdict(cfg)}
 
 
@@ -1210,7 +1218,7 @@ def make_checkpoint(cfg: Config, net: AtariA2C, optimizer: torch.optim.Optimizer
         "model": on_cpu(net.state_dict()), "optimizer": on_cpu(optimizer.state_dict()), "frame": frame,
         "episodes": tracker.episodes, "best_mean_reward": tracker.best_mean_reward,
         "rewards": list(tracker.rewards), "config": dataclasses.asdict(cfg), "versions": versions(),
-        "pipeline": pipeline(cfg.backend), "segment": segment, "rng": rng_state(),
+        "pipeline": pipeline(cfg.backend, cfg.sticky), "segment": segment, "rng": rng_state(),
     }
 
 
@@ -1273,8 +1281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_modes(given)
         if ns.play is not None:
-            stopped_by = play(ns.play, ns.episodes, ns.record, pick_device(cfg.cuda), cfg.seed,
-                              ns.greedy, ns.sticky, cfg.backend if "backend" in given else None)
+            stopped_by = play(ns.play, ns.episodes, ns.record, pick_device(cfg.cuda), cfg.seed, ns.greedy,
+                              cfg.sticky if "sticky" in given else None,
+                              cfg.backend if "backend" in given else None)
             return EXIT_SIGNAL[stopped_by] if stopped_by else 0
         resume, run_dir = None, None
         if ns.resume is not None:

@@ -96,7 +96,6 @@ def test_play_refuses_a_model_whose_pipeline_it_cannot_rebuild(tmp_path, capsys)
     (["--episodes", "5"], "--episodes needs --play"),
     (["--record", "x.gif"], "--record needs --play"),
     (["--greedy"], "--greedy needs --play"),
-    (["--sticky", "0.25"], "--sticky needs --play"),
     (["--play", "m.pt", "--lr", "0.01"], "--lr is a training option"),
     (["--play", "m.pt", "--envs", "4"], "--envs is a training option"),
     (["--play", "m.pt", "--resume", "c.pt"], "--play and --resume are two modes"),
