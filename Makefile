@@ -1,5 +1,7 @@
+# make setup: .venv with what the program needs to run (requirements.txt, ptan).
 # make train: set up .venv once, then train (on the GPU when torch sees one).
-# make test:  set up .venv once, then run the test suite (the same command CI runs).
+# make test:  set up .venv once, add the test tools (requirements-dev.txt), run the whole suite
+#             (the command CI runs); make check: the fast part only (pytest -m "not slow").
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -8,7 +10,7 @@ TORCH  := torch>=2.8
 GPU    := $(shell nvidia-smi -L >/dev/null 2>&1 && echo yes)
 ARGS   ?=
 
-.PHONY: setup train test lint bench clean-venv
+.PHONY: setup dev train test check lint bench clean-venv
 
 setup: $(VENV)/.installed
 
@@ -17,7 +19,7 @@ setup: $(VENV)/.installed
 # whatever build PyPI serves, unannounced), one goes into .venv: PyPI's CUDA build on a GPU box;
 # on a CPU box a local wheel if pip's configuration offers one, else PyTorch's CPU index, else PyPI.
 # ptan goes in with --no-deps: its metadata pins torch==2.5.0 and numpy<2.
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt
 	@v=$$($(PYTHON) -c "import sys; print('%d.%d' % sys.version_info[:2])" 2>/dev/null); \
 	$(PYTHON) -c "import sys; sys.exit(sys.version_info < (3, 11))" 2>/dev/null || { \
 	  echo "make setup: needs Python 3.11 or newer, and '$(PYTHON)' is $${v:-not found}; name another one:" \
@@ -33,7 +35,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	  else $(PIP) install --no-index --no-deps "$(TORCH)" \
 	    || $(PIP) install --index-url https://download.pytorch.org/whl/cpu "$(TORCH)" \
 	    || $(PIP) install "$(TORCH)"; fi; fi
-	$(PIP) install -r requirements.txt -r requirements-dev.txt
+	$(PIP) install -r requirements.txt
 	$(PIP) install --no-deps ptan==0.8.1
 	$(PY) -c "import torch, ptan, ale_py, tensorboardX; print('setup ok: torch', torch.__version__)"
 	touch $@
@@ -41,17 +43,26 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 # --cuda where the installed torch can use a GPU (nvidia-smi alone does not make a CUDA build).
 CUDA_FLAG = $$($(PY) -c "import torch; print('--cuda' if torch.cuda.is_available() else '')")
 
+dev: $(VENV)/.dev
+
+$(VENV)/.dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP) install -r requirements-dev.txt
+	touch $@
+
 train: setup
 	$(PY) train_a2c_pong.py $(CUDA_FLAG) $(ARGS)
 
-test: setup
+test: dev
 	$(PY) -m pytest -q --durations=10 tests
 
-lint: setup
+check: dev
+	$(PY) -m pytest -q -m "not slow" tests
+
+lint: dev
 	$(PY) -m ruff check .
 
 bench: setup
-	$(PY) tests/bench_throughput.py $(CUDA_FLAG) $(ARGS)
+	$(PY) tools/bench_throughput.py $(CUDA_FLAG) $(ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

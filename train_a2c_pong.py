@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Advantage Actor-Critic (A2C) on Atari Pong, after *Deep Reinforcement Learning Hands-On*.
+"""Advantage Actor-Critic (A2C) on Atari Pong, after the A2C chapter of *Deep Reinforcement
+Learning Hands-On* and its notebook.
 
-One file, read top to bottom: config, environments, network, experience, loss and update,
-tracking, checkpoints, play, training loop, main.
+Read it beside the notebook: first the method in the notebook's order (the hyperparameters,
+`AtariA2C`, `unpack_batch`, the loss and the update, `train`), then, below one rule, the
+plumbing it calls. Where the program departs from the notebook, and why: README.md.
 
     python train_a2c_pong.py --cuda            # train until the 100-game mean exceeds 18
     tensorboard --logdir runs                  # watch it learn
-    python train_a2c_pong.py --play runs/<run>/model_best.pt --record pong.gif
-
-Where this program departs from the book's notebook, and why, is listed in README.md.
+    python train_a2c_pong.py --play docs/pong_a2c.pt
 """
 
 from __future__ import annotations
@@ -21,15 +21,17 @@ import json
 import math
 import os
 import platform
+import shlex
 import signal
 import socket
 import sys
 import tempfile
 import time
+import typing
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, NoReturn, Protocol
 
 import gymnasium as gym
 import numpy as np
@@ -37,15 +39,223 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+# =============================================================================================
+# The method, in the notebook's order
+# =============================================================================================
+
+TRAIN, PLAY, RESUME = "train", "play", "resume"  # the program's modes
+POSITIVE = ("a positive number", lambda v: 0 < v < math.inf)
+NON_NEGATIVE = ("0 or more", lambda v: 0 <= v < math.inf)
+FRACTION = ("a number in [0, 1]", lambda v: 0 <= v <= 1)
+FINITE = ("a finite number", math.isfinite)
+PLAIN_NAME = ("a plain name without '/'", lambda v: v not in (".", "..") and not {"/", os.sep, "\0"} & set(v))
+
+
+def setting(default: Any, help: str, check: tuple[str, Callable[[Any], bool]] | None = None,
+            modes: tuple[str, ...] = (TRAIN,), learned: bool = False, **flag: Any) -> Any:
+    """A Config field: its default, its --help line, the check of a value given on the command
+    line, the modes that take it, and whether it shapes what is learned (then a resumed run keeps
+    its checkpoint's value). `flag`: more argparse settings (choices, metavar)."""
+    meta = {"help": help, "check": check, "modes": modes, "learned": learned, "flag": flag}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclasses.dataclass
+class Config:
+    """Every setting of the program, and so its command line; the hyperparameters come first,
+    with the notebook's values as defaults."""
+
+    gamma: float = setting(0.99, "discount factor", FRACTION, learned=True)
+    lr: float = setting(0.001, "Adam learning rate", POSITIVE, learned=True)
+    adam_eps: float = setting(0.001, "Adam epsilon (the notebook's large value helps convergence)",
+                              POSITIVE, learned=True)
+    entropy_beta: float = setting(0.01, "weight of the entropy bonus", NON_NEGATIVE, learned=True)
+    batch_size: int = setting(128, "transitions per gradient update", POSITIVE, learned=True)
+    envs: int = setting(50, "parallel Pong environments", POSITIVE, learned=True)
+    reward_steps: int = setting(4, "N of the N-step return", POSITIVE, learned=True)
+    clip_grad: float = setting(0.1, "max L2 norm of the gradient", POSITIVE, learned=True)
+    stop_reward: float = setting(18.0, "stop when the mean reward of the last 100 games exceeds this "
+                                 "(not before 100 games)", FINITE, learned=True)
+    seed: int = setting(42, "random seed of numpy, torch and env i (seed + i)", modes=(TRAIN, PLAY),
+                        learned=True)
+    # How the program runs the method: where, on which frames, and what it keeps.
+    cuda: bool = setting(False, "run on the CUDA GPU (exit 2 if there is none)", modes=(TRAIN, PLAY))
+    backend: str = setting("vector", "vector: ale-py's vector env making the notebook's frames; ptan: the "
+                           "notebook's experience pipeline on ptan 0.8.1's frames", modes=(TRAIN, PLAY),
+                           learned=True, choices=("vector", "ptan"))
+    sticky: float = setting(0.0, "sticky actions: each emulator frame repeats the previous action with "
+                            "probability P (ALE v5's protocol: 0.25; the notebook's: 0). --play: instead "
+                            "of the value the model was trained with", FRACTION, modes=(TRAIN, PLAY),
+                            learned=True, metavar="P")
+    baseline: str = setting("state", "policy-gradient baseline: state: each sample's own V(s), as A2C "
+                            "defines it; batch-mean: the notebook's broadcast loss (README)",
+                            learned=True, choices=("state", "batch-mean"))
+    max_frames: int | None = setting(None, "stop after this many frames of this invocation (a frame: one "
+                                     "agent step of one env)", POSITIVE)
+    name: str = setting("", "suffix of the run folder's name", PLAIN_NAME)
+    runs_dir: str = setting("runs", "folder that holds one folder per run")
+    save_every: float = setting(10.0, "minutes between periodic checkpoints", POSITIVE)
+    grad_stats_every: int = setting(10, "log grad_l2/max/var from every K-th update, which then takes a "
+                                    "second backward pass (1: every update, as the notebook)", POSITIVE)
+    bf16: bool = setting(False, "forward passes under bfloat16 autocast (CUDA, or a CPU with native "
+                         "bf16); losses, gradients and Adam stay float32", learned=True)
+    async_envs: bool = setting(False, "vector backend: step the envs while the update runs; actions may "
+                               "then come from weights one update old", learned=True)
+    env_threads: int = setting(0, "threads of the vector env (0: one per core)", NON_NEGATIVE)
+    torch_threads: int = setting(0, "CPU threads of torch (0: torch's choice to train, 1 to play)",
+                                 NON_NEGATIVE, modes=(TRAIN, PLAY))
+    resume: str | None = setting(None, "continue the run that wrote this checkpoint.pt", modes=(RESUME,),
+                                 metavar="CHECKPOINT")
+    play: str | None = setting(None, "play Pong with a saved model or checkpoint", modes=(PLAY,),
+                               metavar="MODEL")
+    episodes: int = setting(3, "games to play", POSITIVE, modes=(PLAY,))
+    greedy: bool = setting(False, "the most probable action instead of a sampled one", modes=(PLAY,))
+    record: str | None = setting(None, "write the first game as an animated GIF", modes=(PLAY,),
+                                 metavar="FILE.gif")
+
+
+class AtariA2C(nn.Module):
+    """Shared conv base with a policy head (action logits) and a value head (V(s))."""
+
+    def __init__(self, input_shape: tuple[int, ...], n_actions: int) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(input_shape[0], 32, kernel_size=8, stride=4),
+            nn.ReLU(),
+            nn.Conv2d(32, 64, kernel_size=4, stride=2),
+            nn.ReLU(),
+            nn.Conv2d(64, 64, kernel_size=3, stride=1),
+            nn.ReLU(),
+        )
+        with torch.no_grad():
+            conv_out = int(np.prod(self.conv(torch.zeros(1, *input_shape)).shape))
+        self.policy = nn.Sequential(nn.Linear(conv_out, 512), nn.ReLU(), nn.Linear(512, n_actions))
+        self.value = nn.Sequential(nn.Linear(conv_out, 512), nn.ReLU(), nn.Linear(512, 1))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """uint8 frames in, (logits [B, n_actions], values [B, 1]) out; scaled by 1/256 as the notebook."""
+        conv_out = self.conv(x.float() / 256).flatten(1)
+        return self.policy(conv_out), self.value(conv_out)
+
+
+def unpack_batch(batch: Sequence[Any], net: AtariA2C, gamma: float, reward_steps: int,
+                 device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """States (uint8), actions and N-step targets Q(s,a) = sum gamma^i r_i + gamma^N V(s_N).
+
+    V(s_N) is added only where the episode did not end inside the window. Frames travel to the
+    device once, as uint8; the targets are formed there.
+    """
+    states = torch.from_numpy(np.stack([np.asarray(e.state) for e in batch])).to(device)
+    actions = torch.tensor([int(e.action) for e in batch], dtype=torch.long, device=device)
+    targets = torch.tensor([float(e.reward) for e in batch], dtype=torch.float32, device=device)
+    not_done = [i for i, e in enumerate(batch) if e.last_state is not None]
+    if not_done:
+        last = torch.from_numpy(np.stack([np.asarray(batch[i].last_state) for i in not_done])).to(device)
+        with torch.no_grad():
+            _, last_values = net(last)
+        idx = torch.tensor(not_done, dtype=torch.long, device=device)
+        targets[idx] += last_values[:, 0] * (gamma ** reward_steps)
+    return states, actions, targets
+
+
+@dataclasses.dataclass
+class Losses:
+    policy: torch.Tensor
+    value: torch.Tensor
+    entropy: torch.Tensor
+    advantage: torch.Tensor
+    values: torch.Tensor
+
+
+def a2c_losses(net: AtariA2C, states: torch.Tensor, actions: torch.Tensor, targets: torch.Tensor,
+               entropy_beta: float, baseline: str = "state") -> Losses:
+    """The notebook's three loss terms: policy gradient scaled by the advantage, MSE of V(s), and
+    the entropy bonus. baseline "state" subtracts each sample's own V(s); "batch-mean" keeps the
+    notebook's `advantage = target_values - values.detach()`, which broadcasts (README, departure 4).
+    """
+    logits, values = net(states)
+    value_loss = F.mse_loss(values.squeeze(-1), targets)
+    log_probs = F.log_softmax(logits, dim=1)
+    taken = log_probs[torch.arange(len(actions), device=actions.device), actions]
+    advantage = targets - (values.squeeze(-1) if baseline == "state" else values).detach()
+    policy_loss = -(advantage * taken).mean()
+    entropy_loss = entropy_beta * (F.softmax(logits, dim=1) * log_probs).sum(dim=1).mean()
+    return Losses(policy_loss, value_loss, entropy_loss, advantage, values.detach().squeeze(-1))
+
+
+def grad_stats(net: nn.Module) -> dict[str, torch.Tensor]:
+    """grad_l2, grad_max and grad_var over every parameter, a missing gradient counted as zeros, as
+    the notebook's torch 1.x counted them (README, departure 13)."""
+    grads = torch.cat([p.grad.flatten() if p.grad is not None else torch.zeros_like(p).flatten()
+                       for p in net.parameters()])
+    return {"grad_l2": grads.square().mean().sqrt(), "grad_max": grads.abs().max(),
+            "grad_var": grads.var(correction=0)}
+
+
+def a2c_update(net: AtariA2C, optimizer: torch.optim.Optimizer, states: torch.Tensor,
+               actions: torch.Tensor, targets: torch.Tensor, cfg: Config,
+               with_grad_stats: bool = True) -> dict[str, torch.Tensor]:
+    """One update; returns the notebook's metrics by name, as tensors on the device.
+
+    One backward pass of the total loss; with_grad_stats takes the notebook's two, the policy
+    loss first, for its gradient statistics, which are NaN otherwise (README, departure 8). The
+    one host sync checks the gradient norm before the step: a NaN never reaches the weights.
+    """
+    optimizer.zero_grad()
+    losses = a2c_losses(net, states, actions, targets, cfg.entropy_beta, cfg.baseline)
+    rest = losses.entropy + losses.value
+    if with_grad_stats:
+        losses.policy.backward(retain_graph=True)
+        stats = grad_stats(net)
+        rest.backward()
+    else:
+        (losses.policy + rest).backward()
+        nan = torch.full((), math.nan, device=states.device)
+        stats = dict.fromkeys(("grad_l2", "grad_max", "grad_var"), nan)
+    norm = nn.utils.clip_grad_norm_(net.parameters(), cfg.clip_grad)
+    if not torch.isfinite(norm):
+        raise NonFiniteError("the loss or its gradient is not finite (NaN or inf)")
+    optimizer.step()
+    return {"advantage": losses.advantage.mean(), "values": losses.values.mean(),
+            "batch_rewards": targets.mean(), "loss_entropy": losses.entropy.detach(),
+            "loss_policy": losses.policy.detach(), "loss_value": losses.value.detach(),
+            "loss_total": (rest + losses.policy).detach(), **stats}
+
+
+def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
+          run_dir: Path | None = None) -> TrainResult:
+    """The notebook's training cell: N-step experience from cfg.envs games, an update per
+    cfg.batch_size of it, until the mean of the last 100 games exceeds cfg.stop_reward (or
+    --max-frames, or a signal). `env` lets the tests train on another task."""
+    device = pick_device(cfg.cuda)
+    prepare(cfg, device)
+    run = Run(cfg, resume, run_dir)
+    net, exp_source = net_and_source(cfg, device, env, run.env_seed, run.timings)
+    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
+    with run.start(net, optimizer):
+        batch = []
+        for exp in exp_source:
+            batch.append(exp)
+            solved = run.record_games(exp_source.pop_total_rewards())  # a frame on; the games it ended
+            if solved or run.should_stop():
+                break
+            if len(batch) < cfg.batch_size:
+                continue
+            with run.timings.phase("update"):
+                states, actions, targets = unpack_batch(batch, net, cfg.gamma, cfg.reward_steps, device)
+                metrics = a2c_update(net, optimizer, states, actions, targets, cfg, run.grad_stats_due())
+            batch.clear()
+            run.track(metrics)
+    return run.result()
+
+
+# =============================================================================================
+# Plumbing: devices, environments and frames, the experience source, checkpoints and model
+# files, tracking, play and record, the command line. Each section uses only those above it.
+# =============================================================================================
+
 ENV_ID = "PongNoFrameskip-v4"
 ALE_GAME = "pong"
-METRIC_NAMES = (
-    "advantage", "values", "batch_rewards", "loss_entropy", "loss_policy",
-    "loss_value", "loss_total", "grad_l2", "grad_max", "grad_var",
-)  # the notebook's TBMeanTracker scalars; RewardTracker adds fps, reward_100 and reward
-METRIC_EVERY = 10  # updates averaged into one TensorBoard point (the notebook's TBMeanTracker batch)
-STATUS_EVERY_S = 10.0
-BEST_SAVE_EVERY_S = 10.0
 
 
 class UsageError(Exception):
@@ -57,193 +267,23 @@ class NonFiniteError(Exception):
 
 
 # ---------------------------------------------------------------------------------------------
-# Config
+# Devices and seeds
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class Config:
-    """Every hyperparameter of the run; defaults are the notebook's (the book's code this follows)."""
-
-    cuda: bool = False
-    seed: int = 42
-    envs: int = 50
-    batch_size: int = 128
-    reward_steps: int = 4
-    gamma: float = 0.99
-    lr: float = 0.001
-    adam_eps: float = 0.001
-    entropy_beta: float = 0.01
-    clip_grad: float = 0.1
-    stop_reward: float = 18.0
-    max_frames: int | None = None
-    name: str = ""
-    runs_dir: str = "runs"
-    backend: str = "vector"
-    baseline: str = "state"
-    sticky: float = 0.0
-    grad_stats_every: int = 10
-    bf16: bool = False
-    env_threads: int = 0
-    torch_threads: int = 0
-    async_envs: bool = False
-    save_every: float = 10.0
-
-
-# Options that change what is learned: a resumed run takes them from its checkpoint.
-HYPERPARAMETERS = (
-    "seed", "envs", "batch_size", "reward_steps", "gamma", "lr", "adam_eps",
-    "entropy_beta", "clip_grad", "stop_reward", "backend", "baseline", "async_envs", "bf16", "sticky",
-)
-
-
-def _checked(convert: Callable[[str], Any], ok: Callable[[Any], bool], what: str) -> Callable[[str], Any]:
-    """An argparse type that refuses nonsense (0 envs, NaN lr) with status 2 and one line."""
-
-    def parse(text: str) -> Any:
-        try:
-            value = convert(text)
-        except ValueError:
-            value = None
-        if value is None or not ok(value):
-            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
-        return value
-
-    return parse
-
-
-_positive_int = _checked(int, lambda v: v > 0, "a positive integer")
-_non_negative_int = _checked(int, lambda v: v >= 0, "0 or more")
-_positive_float = _checked(float, lambda v: math.isfinite(v) and v > 0, "a positive number")
-_non_negative_float = _checked(float, lambda v: math.isfinite(v) and v >= 0, "0 or a positive number")
-_unit_float = _checked(float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
-_finite_float = _checked(float, math.isfinite, "a finite number")
-
-
-def _run_name(text: str) -> str:
-    if text in (".", "..") or "/" in text or os.sep in text or "\0" in text:
-        raise argparse.ArgumentTypeError(f"must be a plain name without '/', got {text!r}")
-    return text
-
-
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Defaults in --help, but not "(default: False)" after a switch or "(default: None)"."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if isinstance(action, argparse._StoreTrueAction) or action.default in (None, "", argparse.SUPPRESS):
-            return action.help
-        return super()._get_help_string(action)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The command line; every default comes from Config, i.e. from the notebook."""
-    d = Config()
-    p = argparse.ArgumentParser(
-        description="A2C on Atari Pong, after the A2C chapter of Deep Reinforcement Learning Hands-On "
-        "and its notebook. Trains on the CPU unless --cuda is given, until the 100-game mean reward "
-        "exceeds --stop-reward. Two other modes: --resume CHECKPOINT continues a stopped run, --play "
-        "MODEL watches a saved agent.",
-        formatter_class=_HelpFormatter,
-    )
-    p.add_argument("--cuda", action="store_true", help="train on the CUDA GPU (exit 2 if none)")
-    p.add_argument("--seed", type=int, default=d.seed, help="random seed of numpy, torch and env i (seed+i)")
-    p.add_argument("--envs", type=_positive_int, default=d.envs, help="parallel Pong environments")
-    p.add_argument("--batch-size", type=_positive_int, default=d.batch_size,
-                   help="transitions per gradient update")
-    p.add_argument("--reward-steps", type=_positive_int, default=d.reward_steps,
-                   help="N of the N-step return")
-    p.add_argument("--gamma", type=_unit_float, default=d.gamma, help="discount factor")
-    p.add_argument("--lr", type=_positive_float, default=d.lr, help="Adam learning rate")
-    p.add_argument("--adam-eps", type=_positive_float, default=d.adam_eps,
-                   help="Adam epsilon (the notebook's large value helps convergence)")
-    p.add_argument("--entropy-beta", type=_non_negative_float, default=d.entropy_beta,
-                   help="weight of the entropy bonus")
-    p.add_argument("--clip-grad", type=_positive_float, default=d.clip_grad,
-                   help="max L2 norm of the gradient")
-    p.add_argument("--stop-reward", type=_finite_float, default=d.stop_reward,
-                   help="stop when the mean reward of the last 100 games exceeds this (not before 100 games)")
-    p.add_argument("--max-frames", type=_positive_int, default=None,
-                   help="stop after this many frames of this invocation (frame: one agent step of one env)")
-    p.add_argument("--name", type=_run_name, default=d.name, help="suffix of the run folder's name")
-    p.add_argument("--runs-dir", default=d.runs_dir, help="folder that holds one folder per run")
-    p.add_argument("--backend", choices=("vector", "ptan"), default=d.backend,
-                   help="vector: ale-py's C++ vector env making the notebook's frames; ptan: the "
-                   "notebook's experience pipeline on ptan 0.8.1's wrap_dqn frames (see README)")
-    p.add_argument("--baseline", choices=("state", "batch-mean"), default=d.baseline,
-                   help="policy-gradient baseline: state: V(s) of each sample; batch-mean: the "
-                   "notebook's broadcast loss, whose baseline is the batch's mean V")
-    p.add_argument("--grad-stats-every", type=_positive_int, default=d.grad_stats_every,
-                   help="log grad_l2/max/var from every K-th update, which then takes a second "
-                   "backward pass (1: every update, as the notebook)")
-    p.add_argument("--bf16", action="store_true",
-                   help="forward passes under bfloat16 autocast (CUDA, or a CPU with native bf16); "
-                   "losses, gradients and Adam stay float32")
-    p.add_argument("--env-threads", type=_non_negative_int, default=d.env_threads,
-                   help="threads of the vector env (0: one per core)")
-    p.add_argument("--torch-threads", type=_non_negative_int, default=d.torch_threads,
-                   help="CPU threads of torch (0: torch's own choice)")
-    p.add_argument("--async-envs", action="store_true",
-                   help="vector backend: step the envs while the update runs; actions may then come "
-                   "from weights one update old, which the notebook never does")
-    p.add_argument("--save-every", type=_positive_float, default=d.save_every,
-                   help="minutes between periodic checkpoints")
-    p.add_argument("--resume", metavar="CHECKPOINT", default=None,
-                   help="continue the run that wrote this checkpoint.pt")
-    p.add_argument("--play", metavar="MODEL", default=None,
-                   help="play Pong with a saved model or checkpoint instead of training")
-    p.add_argument("--episodes", type=_positive_int, default=3, help="games to play with --play")
-    p.add_argument("--greedy", action="store_true",
-                   help="with --play: the most probable action instead of a sampled one")
-    p.add_argument("--sticky", type=_unit_float, default=d.sticky, metavar="P",
-                   help="sticky actions: each emulator frame repeats the previous action with "
-                   "probability P (ALE v5's protocol is 0.25; the notebook's is 0). Training: in every "
-                   "env. --play: instead of the value the model was trained with")
-    p.add_argument("--record", metavar="FILE.gif", default=None,
-                   help="with --play: write the first game as an animated GIF")
-    return p
-
-
-_UNSET = object()
-
-
-PLAY_ONLY = ("episodes", "record", "greedy")  # options of --play alone
-PLAY_TOO = ("cuda", "seed", "backend", "sticky")  # Config fields that --play also takes
-
-
-def parse_args(argv: Sequence[str] | None) -> tuple[Config, argparse.Namespace, set[str]]:
-    """Parse the command line; also return which options the user set explicitly."""
-    parser = build_parser()
-    ns = parser.parse_args(argv)
-    unset = argparse.Namespace(**{k: _UNSET for k in vars(ns)})
-    explicit = parser.parse_args(argv, namespace=unset)  # argparse leaves preset attributes be
-    given = {k for k, v in vars(explicit).items() if v is not _UNSET}
-    fields = {f.name for f in dataclasses.fields(Config)}
-    cfg = Config(**{k: v for k, v in vars(ns).items() if k in fields})
-    return cfg, ns, given
-
-
-def check_modes(given: set[str]) -> None:
-    """Refuse an option that the chosen mode would ignore: one line, exit status 2."""
-    def flag(key: str) -> str:
-        return "--" + key.replace("_", "-")
-
-    if "play" in given:
-        if "resume" in given:
-            raise UsageError("--play and --resume are two modes; give one of them")
-        ignored = sorted(given & {f.name for f in dataclasses.fields(Config)} - set(PLAY_TOO))
-        if ignored:
-            raise UsageError(f"{flag(ignored[0])} is a training option; --play takes only "
-                             f"{', '.join(flag(k) for k in (*PLAY_TOO, *PLAY_ONLY))}")
-        return
-    for key in PLAY_ONLY:
-        if key in given:
-            raise UsageError(f"{flag(key)} needs --play")
 
 
 def pick_device(cuda: bool) -> torch.device:
     if cuda and not torch.cuda.is_available():
         raise UsageError("--cuda was given but no CUDA device is available (drop --cuda to use the CPU)")
     return torch.device("cuda" if cuda else "cpu")
+
+
+def check_bf16(device: torch.device) -> None:
+    """--bf16 only where the hardware computes in bfloat16; elsewhere it would only be slower."""
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise UsageError("--bf16: this GPU has no bfloat16 support; drop --bf16")
+    if device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        raise UsageError("--bf16: this CPU has no native bfloat16 (AVX512-BF16 or AMX), where it "
+                         "would run slower than float32; drop --bf16")
 
 
 def device_line(device: torch.device, cfg: Config) -> str:
@@ -264,8 +304,37 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # seeds every CUDA device too
 
 
+def prepare(cfg: Config, device: torch.device) -> None:
+    """Check --bf16, set torch's threads, say where training runs, and seed."""
+    if cfg.bf16:
+        check_bf16(device)
+    if cfg.torch_threads:
+        torch.set_num_threads(cfg.torch_threads)
+    print(device_line(device, cfg), flush=True)
+    seed_everything(cfg.seed)
+
+
+def place(net: AtariA2C, device: torch.device, bf16: bool = False) -> AtariA2C:
+    """The net on the device; on the CPU with channels-last conv weights (a faster layout for its
+    convolutions: README, Throughput). With bf16 every forward pass runs under bfloat16 autocast
+    and returns float32, so nothing else in the program needs to know."""
+    net = net.to(device)
+    if device.type == "cpu":
+        net = net.to(memory_format=torch.channels_last)
+    if bf16:
+        forward = net.forward
+
+        def bf16_forward(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            with torch.autocast(device.type, dtype=torch.bfloat16):
+                logits, values = forward(x)
+            return logits.float(), values.float()
+
+        net.forward = bf16_forward
+    return net
+
+
 # ---------------------------------------------------------------------------------------------
-# Environments
+# Environments and frames
 # ---------------------------------------------------------------------------------------------
 
 
@@ -294,8 +363,9 @@ def _register_ale() -> None:
     gym.register_envs(ale_py)
 
 
-# How each backend makes its frames. Stored with every model and checkpoint, so that --play
-# rebuilds the env a model was trained on, and refuses one whose frames this program no longer makes.
+# How each backend makes its frames. Stored with every model and checkpoint (with the sticky
+# actions it trained with), so that --play rebuilds the env a model was trained on, and refuses
+# one whose frames this program no longer makes.
 PIPELINES: dict[str, dict[str, Any]] = {
     "vector": {  # ptan 0.7's wrap_dqn, which the notebook ran, from ale-py's vector env (README table)
         "noop_max": 30, "frame_skip": 4, "maxpool": True, "fire_reset": "ale", "episodic_life": True,
@@ -310,6 +380,11 @@ PIPELINES: dict[str, dict[str, Any]] = {
         "max_frames_per_episode": 108_000,
     },
 }
+
+
+def pipeline(backend: str, sticky: float = 0.0) -> dict[str, Any]:
+    """The backend, every setting of the frames it trains on (PIPELINES) and its sticky actions."""
+    return {"backend": backend, **PIPELINES[backend], "repeat_action_probability": sticky}
 
 
 def make_pong_env(i: int, seed: int, render_mode: str | None = None, sticky: float = 0.0) -> gym.Env:
@@ -330,7 +405,7 @@ def make_pong_env(i: int, seed: int, render_mode: str | None = None, sticky: flo
 
 
 def make_vector_env(num_envs: int, threads: int = 0, sticky: float = 0.0, rgb: bool = False) -> VectorEnv:
-    """ale-py's C++ vector env making the notebook's frames (SeedFrames), every setting explicit.
+    """ale-py's C++ vector env making the notebook's frames (NotebookFrames), every setting explicit.
 
     rgb=True gives the raw RGB screens (max-pooled like the frames) instead, for --record: the
     same emulator states, if seeded and stepped alike.
@@ -349,11 +424,11 @@ def make_vector_env(num_envs: int, threads: int = 0, sticky: float = 0.0, rgb: b
         stack_num=1 if rgb else s["stack"], frameskip=s["frame_skip"], maxpool=s["maxpool"],
         autoreset_mode="SameStep",
     )
-    return env if rgb else SeedFrames(env)
+    return env if rgb else NotebookFrames(env)
 
 
-class SeedFrames:
-    """ptan 0.7's observations from ale-py's 84-wide, 110-high frames.
+class NotebookFrames:
+    """ptan 0.7's observations (the notebook's frames) from ale-py's 84-wide, 110-high frames.
 
     ptan 0.7's ProcessFrame84 kept rows 18:102 (the score band is cut off), its ImageToPyTorch
     swapped axes 2 and 0 of the (84, 84, 1) frame (so the network saw it transposed), and its
@@ -400,68 +475,7 @@ class SeedFrames:
 
 
 # ---------------------------------------------------------------------------------------------
-# Network
-# ---------------------------------------------------------------------------------------------
-
-
-class AtariA2C(nn.Module):
-    """Shared conv base with a policy head (action logits) and a value head (V(s))."""
-
-    def __init__(self, input_shape: tuple[int, ...], n_actions: int) -> None:
-        super().__init__()
-        self.conv = nn.Sequential(
-            nn.Conv2d(input_shape[0], 32, kernel_size=8, stride=4),
-            nn.ReLU(),
-            nn.Conv2d(32, 64, kernel_size=4, stride=2),
-            nn.ReLU(),
-            nn.Conv2d(64, 64, kernel_size=3, stride=1),
-            nn.ReLU(),
-        )
-        with torch.no_grad():
-            conv_out = int(np.prod(self.conv(torch.zeros(1, *input_shape)).shape))
-        self.policy = nn.Sequential(nn.Linear(conv_out, 512), nn.ReLU(), nn.Linear(512, n_actions))
-        self.value = nn.Sequential(nn.Linear(conv_out, 512), nn.ReLU(), nn.Linear(512, 1))
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """uint8 frames in, (logits [B, n_actions], values [B, 1]) out; scaled by 1/256 as the notebook."""
-        conv_out = self.conv(x.float() / 256).flatten(1)
-        return self.policy(conv_out), self.value(conv_out)
-
-
-def place(net: AtariA2C, device: torch.device) -> AtariA2C:
-    """Move the net to the device; on the CPU with channels-last conv weights, a faster layout for
-    the CPU's convolutions (same values to float rounding: tests/test_network.py; timed by
-    tests/bench_throughput.py, not yet on a GPU)."""
-    net = net.to(device)
-    return net.to(memory_format=torch.channels_last) if device.type == "cpu" else net
-
-
-def autocast(device: torch.device, bf16: bool) -> contextlib.AbstractContextManager:
-    """bfloat16 autocast around forward passes with --bf16; nothing otherwise."""
-    return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
-
-
-def check_bf16(device: torch.device) -> None:
-    """--bf16 only where the hardware computes in bfloat16; elsewhere it would only be slower."""
-    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
-        raise UsageError("--bf16: this GPU has no bfloat16 support; drop --bf16")
-    if device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
-        raise UsageError("--bf16: this CPU has no native bfloat16 (AVX512-BF16 or AMX), where it "
-                         "would run slower than float32; drop --bf16")
-
-
-def net_shape(state_dict: dict[str, torch.Tensor]) -> tuple[tuple[int, int, int], int]:
-    """(input_shape, n_actions) of an AtariA2C state dict, so that a saved model plays unaided."""
-    try:
-        channels = state_dict["conv.0.weight"].shape[1]
-        n_actions = state_dict["policy.2.weight"].shape[0]
-    except (KeyError, AttributeError, IndexError) as e:
-        raise UsageError(f"not an AtariA2C state dict (missing {e})") from None
-    return (int(channels), 84, 84), int(n_actions)
-
-
-# ---------------------------------------------------------------------------------------------
-# Experience
+# The experience source
 # ---------------------------------------------------------------------------------------------
 
 
@@ -544,131 +558,292 @@ class VectorExperienceSource:
         return rewards
 
 
-def unpack_batch(batch: Sequence[Any], net: AtariA2C, gamma: float, reward_steps: int,
-                 device: str | torch.device = "cpu",
-                 bf16: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """States (uint8), actions and N-step targets Q(s,a) = sum gamma^i r_i + gamma^N V(s_N).
-
-    V(s_N) is added only where the episode did not end inside the window. Frames travel to the
-    device once, as uint8; the targets are formed there.
-    """
-    states = torch.from_numpy(np.stack([np.asarray(e.state) for e in batch])).to(device)
-    actions = torch.tensor([int(e.action) for e in batch], dtype=torch.long, device=device)
-    targets = torch.tensor([float(e.reward) for e in batch], dtype=torch.float32, device=device)
-    not_done = [i for i, e in enumerate(batch) if e.last_state is not None]
-    if not_done:
-        last = torch.from_numpy(np.stack([np.asarray(batch[i].last_state) for i in not_done])).to(device)
-        with torch.no_grad(), autocast(torch.device(device), bf16):
-            _, last_values = net(last)
-        idx = torch.tensor(not_done, dtype=torch.long, device=device)
-        targets[idx] += last_values[:, 0].float() * (gamma ** reward_steps)
-    return states, actions, targets
-
-
-def policy_sampler(net: AtariA2C, device: torch.device, bf16: bool = False,
+def policy_sampler(net: AtariA2C, device: torch.device,
                    greedy: bool = False) -> Callable[[np.ndarray], np.ndarray]:
     """Actions sampled on the device from softmax(logits) (or its arg-max), one host copy per step."""
 
     @torch.inference_mode()
     def act(obs: np.ndarray) -> np.ndarray:
-        with autocast(device, bf16):
-            logits, _ = net(torch.from_numpy(np.asarray(obs)).to(device))
+        logits, _ = net(torch.from_numpy(np.asarray(obs)).to(device))
         if greedy:
             return logits.argmax(dim=1).cpu().numpy()
-        return torch.multinomial(F.softmax(logits.float(), dim=1), 1)[:, 0].cpu().numpy()
+        return torch.multinomial(F.softmax(logits, dim=1), 1)[:, 0].cpu().numpy()
 
     return act
 
 
-# ---------------------------------------------------------------------------------------------
-# Loss and update
-# ---------------------------------------------------------------------------------------------
+class Timings:
+    """Wall seconds by phase, for the benchmark: env stepping is what the others leave."""
+
+    def __init__(self) -> None:
+        self.total = self.inference = self.update = 0.0
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            setattr(self, name, getattr(self, name) + time.perf_counter() - start)
+
+    def timed(self, fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.phase(name):
+                return fn(*args, **kwargs)
+
+        return wrapper
 
 
-@dataclasses.dataclass
-class Losses:
-    policy: torch.Tensor
-    value: torch.Tensor
-    entropy: torch.Tensor
-    advantage: torch.Tensor
-    values: torch.Tensor
+def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | None = None,
+                   env_seed: int | None = None, timings: Timings | None = None) -> tuple[AtariA2C, Any]:
+    """The network and the experience source of the chosen backend (or of `env`, if given),
+    env i seeded with env_seed + i (default: the run's seed)."""
+    timings = timings or Timings()
+    env_seed = cfg.seed if env_seed is None else env_seed
+    if cfg.async_envs and cfg.backend == "ptan":
+        raise UsageError("--async-envs works with --backend vector only (ptan's source steps its own envs)")
+    if env is None and cfg.backend == "ptan":
+        import ptan
 
-
-def a2c_losses(net: AtariA2C, states: torch.Tensor, actions: torch.Tensor, targets: torch.Tensor,
-               entropy_beta: float, baseline: str = "state", bf16: bool = False) -> Losses:
-    """The notebook's three loss terms, in float32 whatever the forward pass ran in.
-
-    baseline "state" subtracts each sample's own V(s). "batch-mean" is the notebook's line
-    `advantage = target_values - values.detach()` as written: values [B, 1] against targets [B]
-    broadcast to [B, B], so each sample's baseline is the batch's mean value (README, departure 4).
-    """
-    with autocast(states.device, bf16):
-        logits, values = net(states)
-    logits, values = logits.float(), values.float()
-    value_loss = F.mse_loss(values.squeeze(-1), targets)
-    log_probs = F.log_softmax(logits, dim=1)
-    taken = log_probs[torch.arange(len(actions), device=actions.device), actions]
-    advantage = targets - (values.squeeze(-1) if baseline == "state" else values).detach()
-    policy_loss = -(advantage * taken).mean()
-    entropy_loss = entropy_beta * (F.softmax(logits, dim=1) * log_probs).sum(dim=1).mean()
-    return Losses(policy_loss, value_loss, entropy_loss, advantage, values.detach().squeeze(-1))
-
-
-def grad_stats(net: nn.Module) -> torch.Tensor:
-    """[grad_l2, grad_max, grad_var] over every parameter, as the notebook's torch 1.x saw them.
-
-    There zero_grad() left zeros, so after the policy loss's backward pass the value head's
-    gradients were zeros, not None, and entered the statistics; torch 2 sets them to None.
-    """
-    grads = torch.cat([p.grad.flatten() if p.grad is not None else torch.zeros_like(p).flatten()
-                       for p in net.parameters()])
-    return torch.stack([grads.square().mean().sqrt(), grads.abs().max(), grads.var(correction=0)])
-
-
-def a2c_update(net: AtariA2C, optimizer: torch.optim.Optimizer, states: torch.Tensor,
-               actions: torch.Tensor, targets: torch.Tensor, cfg: Config,
-               with_grad_stats: bool = True) -> torch.Tensor:
-    """One update; returns the notebook's ten metrics as one device tensor (order of METRIC_NAMES).
-
-    The step needs one backward pass of the total loss. Only with_grad_stats does it take the
-    notebook's two, the policy loss first (retain_graph), for the policy gradient's statistics;
-    otherwise those three metrics are NaN and MetricBuffer leaves them out. The one host sync
-    checks the gradient norm before the step, so a NaN never reaches the weights.
-    """
-    optimizer.zero_grad()
-    losses = a2c_losses(net, states, actions, targets, cfg.entropy_beta, cfg.baseline, cfg.bf16)
-    rest = losses.entropy + losses.value
-    if with_grad_stats:
-        losses.policy.backward(retain_graph=True)
-        stats = grad_stats(net)
-        rest.backward()
-    else:
-        (losses.policy + rest).backward()
-        stats = torch.full((3,), float("nan"), device=states.device)
-    norm = nn.utils.clip_grad_norm_(net.parameters(), cfg.clip_grad)
-    if not torch.isfinite(norm):
-        raise NonFiniteError("the loss or its gradient is not finite (NaN or inf)")
-    optimizer.step()
-    return torch.cat([
-        torch.stack([losses.advantage.mean(), losses.values.mean(), targets.mean(),
-                     losses.entropy.detach(), losses.policy.detach(), losses.value.detach(),
-                     (rest + losses.policy).detach()]),
-        stats,
-    ])
+        envs = [make_pong_env(i, env_seed, sticky=cfg.sticky) for i in range(cfg.envs)]
+        shape, n_actions = envs[0].observation_space.shape, envs[0].action_space.n
+        net = place(AtariA2C(shape, n_actions), device, cfg.bf16)
+        agent = ptan.agent.PolicyAgent(model=lambda x: net(x)[0], apply_softmax=True, device=device)
+        agent.model = timings.timed(agent.model, "inference")
+        return net, ptan.experience.ExperienceSourceFirstLast(envs, agent, gamma=cfg.gamma,
+                                                              steps_count=cfg.reward_steps)
+    env = env if env is not None else make_vector_env(cfg.envs, cfg.env_threads, cfg.sticky)
+    if cfg.async_envs and not hasattr(env, "send"):
+        raise UsageError("--async-envs needs an environment with send/recv (ale-py's vector env)")
+    net = place(AtariA2C(env.single_observation_space.shape, env.single_action_space.n), device, cfg.bf16)
+    act = timings.timed(policy_sampler(net, device), "inference")
+    return net, VectorExperienceSource(env, act, cfg.gamma, cfg.reward_steps, seed=env_seed,
+                                       overlap=cfg.async_envs)
 
 
 # ---------------------------------------------------------------------------------------------
-# Tracking
+# Checkpoints and model files
 # ---------------------------------------------------------------------------------------------
+
+HYPERPARAMETERS = tuple(f.name for f in dataclasses.fields(Config) if f.metadata["learned"])
+
+
+def saved_config(cfg: Config) -> dict[str, Any]:
+    """The training settings of a run, as config.json, checkpoints and model files keep them."""
+    return {f.name: getattr(cfg, f.name) for f in dataclasses.fields(Config) if TRAIN in f.metadata["modes"]}
+
+
+def atomic_save(obj: Any, path: Path) -> None:
+    """torch.save to a temporary file in the same folder, then rename: never a torn file. Readable
+    by all, as config.json and the event files are, so that others on the machine can play it."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fchmod(f.fileno(), 0o666 & ~_umask())
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):  # name the file we meant, not the temporary one
+            raise OSError(e.errno, e.strerror, str(path)) from None
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def on_cpu(obj: Any) -> Any:
+    """A copy of a (nested) state dict with every tensor on the CPU, so that a model trained on a
+    GPU loads with a plain torch.load(..., weights_only=True) on a machine without one."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu", copy=True)
+    if isinstance(obj, dict):
+        return type(obj)((k, on_cpu(v)) for k, v in obj.items())
+    if isinstance(obj, list | tuple):
+        return type(obj)(on_cpu(v) for v in obj)
+    return obj
+
+
+def load_file(path: str | Path) -> Any:
+    """torch.load with weights_only=True; every failure becomes one UsageError line that says
+    what is wrong with the file in words."""
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{p}: is a folder, not a model or checkpoint file")
+    if not p.is_file():
+        raise UsageError(f"{p}: no such file")
+    try:
+        with p.open("rb") as f:
+            head = f.read(4)
+    except OSError as e:
+        raise UsageError(f"{p}: cannot be read ({e.strerror})") from None
+    if head != b"PK\x03\x04" and head[:1] != b"\x80":  # a zip archive (torch.save), or a legacy pickle
+        raise UsageError(f"{p}: not a model or checkpoint file (not a file torch.save wrote)")
+    try:
+        return torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many kinds (OSError, RuntimeError, ...) for a bad file
+        if "weights_only" in str(e):
+            raise UsageError(f"{p}: holds Python objects that this program does not load (not saved "
+                             "by it)") from None
+        raise UsageError(f"{p}: damaged or cut short: torch cannot read it (a copy or download "
+                         "that did not finish?)") from None
+
+
+def net_shape(state_dict: dict[str, torch.Tensor]) -> tuple[tuple[int, int, int], int]:
+    """(input_shape, n_actions) of an AtariA2C state dict, so that a saved model plays unaided."""
+    try:
+        channels = state_dict["conv.0.weight"].shape[1]
+        n_actions = state_dict["policy.2.weight"].shape[0]
+    except (KeyError, AttributeError, IndexError) as e:
+        raise UsageError(f"not an AtariA2C state dict (missing {e})") from None
+    return (int(channels), 84, 84), int(n_actions)
+
+
+def load_model(path: str | Path, backend: str | None = None) -> tuple[AtariA2C, dict[str, Any]]:
+    """A model file or checkpoint as a float32 AtariA2C (float16 weights are widened) and the
+    pipeline it was trained on; `backend`, if the user named one, must be that pipeline's."""
+    data = load_file(path)
+    settings = data.get("pipeline") if isinstance(data, dict) else None
+    if not isinstance(settings, dict) or settings.get("backend") not in PIPELINES:
+        raise UsageError(f"{path}: holds no pipeline settings (not saved by this program, or by a "
+                         "version before they were stored), so its frames cannot be rebuilt")
+    if backend is not None and backend != settings["backend"]:
+        raise UsageError(f"{path}: was trained with --backend {settings['backend']}, not {backend}")
+    # Files saved before --sticky existed for training hold no such key: they trained without.
+    settings = {**settings, "repeat_action_probability": settings.get("repeat_action_probability", 0.0)}
+    if settings != pipeline(settings["backend"], settings["repeat_action_probability"]):
+        raise UsageError(f"{path}: was trained on frames this version of the program does not make "
+                         f"({settings})")
+    data = data.get("model")
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: holds a {type(data).__name__}, not a model state dict")
+    input_shape, n_actions = net_shape(data)
+    net = AtariA2C(input_shape, n_actions)
+    try:
+        net.load_state_dict(data)
+    except RuntimeError as e:
+        raise UsageError(f"{path}: does not fit AtariA2C ({str(e).splitlines()[0][:160]})") from None
+    return net, settings
+
+
+def versions() -> dict[str, str]:
+    """Plain strings (torch.__version__ is a TorchVersion, which weights_only loading refuses)."""
+    import ale_py
+
+    found = {"python": platform.python_version(), "torch": torch.__version__,
+             "numpy": np.__version__, "gymnasium": gym.__version__, "ale_py": ale_py.__version__}
+    return {k: str(v) for k, v in found.items()}
+
+
+def model_file(cfg: Config, weights: dict[str, torch.Tensor], frame: int) -> dict:
+    """What model_best.pt and model_last.pt hold: host weights and what --play needs to rebuild
+    the training env, plus when they were saved."""
+    return {"model": weights, "pipeline": pipeline(cfg.backend, cfg.sticky), "frame": frame,
+            "date": datetime.now().isoformat(timespec="seconds"), "config": saved_config(cfg)}
+
+
+def rng_state() -> dict[str, Any]:
+    """numpy's and torch's random states, as tensors and numbers that weights_only loading takes."""
+    _, keys, pos, has_gauss, gauss = np.random.get_state()
+    return {"numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                      "has_gauss": int(has_gauss), "gauss": float(gauss)},
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    n = state["numpy"]
+    keys = n["keys"].numpy().astype(np.uint32)
+    np.random.set_state(("MT19937", keys, n["pos"], n["has_gauss"], n["gauss"]))
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+class History(NamedTuple):
+    """A run's reward record, as a checkpoint keeps it and RewardTracker.restore takes it."""
+
+    episodes: int
+    best_mean_reward: float
+    rewards: list[float]
+    frame: int
+
+
+def make_checkpoint(cfg: Config, net: AtariA2C, optimizer: torch.optim.Optimizer, history: History,
+                    segment: int = 0) -> dict:
+    """Everything --resume needs, plus how the run was made."""
+    if not all(bool(torch.isfinite(p).all()) for p in net.parameters()):
+        raise NonFiniteError("refusing to save non-finite weights")
+    return {
+        "model": on_cpu(net.state_dict()), "optimizer": on_cpu(optimizer.state_dict()),
+        "frame": history.frame, "episodes": history.episodes, "best_mean_reward": history.best_mean_reward,
+        "rewards": history.rewards, "config": saved_config(cfg), "versions": versions(),
+        "pipeline": pipeline(cfg.backend, cfg.sticky), "segment": segment, "rng": rng_state(),
+    }
+
+
+def restore(ckpt: dict, net: AtariA2C, optimizer: torch.optim.Optimizer) -> History:
+    """Put a checkpoint's model and Adam state back and read its reward history; a misfit is
+    one line, raised before the run writes anything."""
+    try:
+        net.load_state_dict(ckpt["model"])
+    except RuntimeError as e:
+        raise UsageError(f"checkpoint does not fit this network ({str(e).splitlines()[0][:160]})") from None
+    try:
+        optimizer.load_state_dict(ckpt["optimizer"])
+        return History(int(ckpt["episodes"]), float(ckpt["best_mean_reward"]),
+                       [float(r) for r in ckpt["rewards"]], int(ckpt["frame"]))
+    except (ValueError, KeyError, TypeError) as e:
+        raise UsageError(f"checkpoint is damaged ({type(e).__name__}: {str(e)[:160]})") from None
+
+
+def load_checkpoint(path: str) -> dict:
+    """A training checkpoint with every key --resume needs, or one UsageError line."""
+    ckpt = load_file(path)
+    needed = ("model", "optimizer", "frame", "episodes", "best_mean_reward", "rewards", "config")
+    missing = [k for k in needed if not isinstance(ckpt, dict) or k not in ckpt]
+    if missing:
+        if isinstance(ckpt, dict) and "model" in ckpt and "pipeline" in ckpt:
+            raise UsageError(f"{path}: is a model file, which --play takes; --resume takes a run's "
+                             "checkpoint.pt")
+        raise UsageError(f"{path}: not a training checkpoint (missing {', '.join(missing)})")
+    return ckpt
+
+
+def resume_config(cfg: Config, given: set[str], ckpt: dict, path: str) -> Config:
+    """The checkpoint's hyperparameters; a flag that contradicts them is refused."""
+    saved = ckpt["config"]
+    for key in HYPERPARAMETERS:
+        if key in given and key in saved and getattr(cfg, key) != saved[key]:
+            raise UsageError(f"{path}: was trained with {_flag(key)} {saved[key]}, not {getattr(cfg, key)}; "
+                             "a resumed run keeps its checkpoint's hyperparameters")
+    merged = {**dataclasses.asdict(cfg), **{k: saved[k] for k in HYPERPARAMETERS if k in saved}}
+    merged["name"] = saved.get("name", "")
+    return Config(**merged)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+# ---------------------------------------------------------------------------------------------
+# Tracking: rewards, metrics, status, signals, and the Run that train() calls
+# ---------------------------------------------------------------------------------------------
+
+METRIC_EVERY = 10  # updates averaged into one TensorBoard point (the notebook's TBMeanTracker batch)
+STATUS_EVERY_S = 10.0
+BEST_SAVE_EVERY_S = 10.0
 
 
 class RewardTracker:
-    """Episode rewards, their 100-episode mean, and the stop decision (fps, reward_100, reward).
-
-    Unlike the notebook, every episode that ends in a step is recorded, not only the first, and the
-    run is solved only by a full window: the notebook's "mean of the last 100" over its first few
-    games let one lucky game stop a run with a low --stop-reward.
-    """
+    """Episode rewards, their 100-episode mean, and the stop decision (fps, reward_100, reward):
+    the notebook's RewardTracker, recording every episode that ends in a step and solving only on
+    a full window (README, departures 3 and 11)."""
 
     def __init__(self, writer: Any, stop_reward: float, window_size: int = 100) -> None:
         self.writer, self.stop_reward = writer, stop_reward
@@ -687,6 +862,9 @@ class RewardTracker:
         self.episodes, self.best_mean_reward, self._ts_frame = episodes, best_mean_reward, frame
         self.rewards.clear()
         self.rewards.extend(rewards)
+
+    def history(self, frame: int) -> History:
+        return History(self.episodes, self.best_mean_reward, list(self.rewards), frame)
 
     def add_rewards(self, rewards: Sequence[float], frame: int) -> bool:
         """Record each episode that ended at `frame`; True once a full window's mean > stop_reward.
@@ -726,9 +904,9 @@ class MetricBuffer:
 
     def __init__(self, writer: Any, every: int = METRIC_EVERY) -> None:
         self.writer, self.every = writer, every
-        self._pending: list[torch.Tensor] = []
+        self._pending: list[dict[str, torch.Tensor]] = []
 
-    def add(self, metrics: torch.Tensor, frame: int) -> None:
+    def add(self, metrics: dict[str, torch.Tensor], frame: int) -> None:
         self._pending.append(metrics)
         if len(self._pending) >= self.every:
             self.flush(frame)
@@ -737,30 +915,17 @@ class MetricBuffer:
         """Write the mean of the updates held back; at the end, so that a stop loses none."""
         if not self._pending:
             return
-        means = torch.stack(self._pending).nanmean(dim=0).tolist()
+        names = list(self._pending[0])
+        rows = torch.stack([torch.stack([m[name] for name in names]) for m in self._pending])
         self._pending.clear()
-        for name, value in zip(METRIC_NAMES, means, strict=True):
+        for name, value in zip(names, rows.nanmean(dim=0).tolist(), strict=True):
             if not math.isnan(value):  # grad_* of a group without a --grad-stats-every sample
                 self.writer.add_scalar(name, value, frame)
 
 
-@dataclasses.dataclass
-class Timings:
-    """Wall seconds by phase, for the benchmark: env stepping is what the others leave."""
-
-    total: float = 0.0
-    inference: float = 0.0
-    update: float = 0.0
-
-    def timed(self, fn: Callable[..., Any], field: str) -> Callable[..., Any]:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                setattr(self, field, getattr(self, field) + time.perf_counter() - start)
-
-        return wrapper
+def _hms(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
 class StatusLine:
@@ -780,215 +945,6 @@ class StatusLine:
         mean = f"{tracker.mean_reward:.2f}" if tracker.rewards else "-"
         print(f"[status] frames {frame:,} | fps {fps:,.0f} | episodes {tracker.episodes} | "
               f"mean reward {mean} | elapsed {_hms(elapsed)}", flush=True)
-
-
-def _hms(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
-
-
-# ---------------------------------------------------------------------------------------------
-# Checkpoints
-# ---------------------------------------------------------------------------------------------
-
-
-def atomic_save(obj: Any, path: Path) -> None:
-    """torch.save to a temporary file in the same folder, then rename: never a torn file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):  # name the file we meant, not the temporary one
-            raise OSError(e.errno, e.strerror, str(path)) from None
-        raise
-
-
-def on_cpu(obj: Any) -> Any:
-    """A copy of a (nested) state dict with every tensor on the CPU, so that a model trained on a
-    GPU loads with a plain torch.load(..., weights_only=True) on a machine without one."""
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().to("cpu", copy=True)
-    if isinstance(obj, dict):
-        return type(obj)((k, on_cpu(v)) for k, v in obj.items())
-    if isinstance(obj, list | tuple):
-        return type(obj)(on_cpu(v) for v in obj)
-    return obj
-
-
-def load_file(path: str | Path) -> Any:
-    """torch.load with weights_only=True; every failure becomes one UsageError line."""
-    p = Path(path)
-    if p.is_dir():
-        raise UsageError(f"{p}: is a folder, not a model or checkpoint file")
-    if not p.is_file():
-        raise UsageError(f"{p}: no such file")
-    try:
-        return torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises many kinds for a bad file
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise UsageError(f"{p}: not a readable PyTorch file ({reason[:160]})") from None
-
-
-def load_model(path: str | Path, backend: str | None = None) -> tuple[AtariA2C, dict[str, Any]]:
-    """A model file or checkpoint as a float32 AtariA2C (float16 weights are widened) and the
-    pipeline it was trained on; `backend`, if the user named one, must be that pipeline's."""
-    data = load_file(path)
-    settings = data.get("pipeline") if isinstance(data, dict) else None
-    if not isinstance(settings, dict) or settings.get("backend") not in PIPELINES:
-        raise UsageError(f"{path}: holds no pipeline settings (not saved by this program, or by a "
-                         "version before they were stored), so its frames cannot be rebuilt")
-    if backend is not None and backend != settings["backend"]:
-        raise UsageError(f"{path}: was trained with --backend {settings['backend']}, not {backend}")
-    # Files saved before --sticky existed for training hold no such key: they trained without.
-    settings = {**settings, "repeat_action_probability": settings.get("repeat_action_probability", 0.0)}
-    if settings != pipeline(settings["backend"], settings["repeat_action_probability"]):
-        raise UsageError(f"{path}: was trained on frames this version of the program does not make "
-                         f"({settings})")
-    data = data.get("model")
-    if not isinstance(data, dict):
-        raise UsageError(f"{path}: holds a {type(data).__name__}, not a model state dict")
-    input_shape, n_actions = net_shape(data)
-    net = AtariA2C(input_shape, n_actions)
-    try:
-        net.load_state_dict(data)
-    except RuntimeError as e:
-        raise UsageError(f"{path}: does not fit AtariA2C ({str(e).splitlines()[0][:160]})") from None
-    return net, settings
-
-
-def versions() -> dict[str, str]:
-    """Plain strings (torch.__version__ is a TorchVersion, which weights_only loading refuses)."""
-    import ale_py
-
-    found = {"python": platform.python_version(), "torch": torch.__version__,
-             "numpy": np.__version__, "gymnasium": gym.__version__, "ale_py": ale_py.__version__}
-    return {k: str(v) for k, v in found.items()}
-
-
-def finite_params(net: nn.Module) -> bool:
-    return all(bool(torch.isfinite(p).all()) for p in net.parameters())
-
-
-# ---------------------------------------------------------------------------------------------
-# Play
-# ---------------------------------------------------------------------------------------------
-
-
-class PlayEnv:
-    """One env of a model's training pipeline, one game after another, for --play.
-
-    The vector backend starts each game itself (same-step reset, with its random no-ops); its
-    RGB screens for --record come from a twin env with the same seed and actions, hence the
-    same emulator states. The ptan backend is reset per game and renders its own screen.
-    """
-
-    def __init__(self, backend: str, seed: int, sticky: float, record: bool) -> None:
-        self.backend = backend
-        self.rgb = None
-        if backend == "vector":
-            self.env = make_vector_env(1, 1, sticky)
-            self.obs = self.env.reset(seed=seed)[0]
-            if record:
-                self.rgb = make_vector_env(1, 1, sticky, rgb=True)
-                self.screen = self.rgb.reset(seed=seed)[0][0, 0]
-        else:
-            self.env = make_pong_env(0, seed, render_mode="rgb_array" if record else None, sticky=sticky)
-
-    @property
-    def shape(self) -> tuple[tuple[int, ...], int]:
-        if self.backend == "vector":
-            return self.env.single_observation_space.shape, int(self.env.single_action_space.n)
-        return self.env.observation_space.shape, int(self.env.action_space.n)
-
-    def start(self) -> np.ndarray:
-        """The first observation of a new game, as a batch of one."""
-        if self.backend == "ptan":
-            self.obs = self.env.reset()[0][None]
-        return self.obs
-
-    def render(self) -> np.ndarray:
-        return self.screen if self.rgb is not None else self.env.render()
-
-    def step(self, action: int) -> tuple[np.ndarray, float, bool]:
-        if self.backend == "ptan":
-            obs, reward, terminated, truncated, _ = self.env.step(action)
-            self.obs = obs[None]
-            return self.obs, float(reward), terminated or truncated
-        actions = np.array([action])
-        self.obs, reward, terminated, truncated, _ = self.env.step(actions)
-        if self.rgb is not None:
-            self.screen = self.rgb.step(actions)[0][0, 0]
-        return self.obs, float(reward[0]), bool(terminated[0] or truncated[0])
-
-
-def play(model_path: str, episodes: int, record: str | None, device: torch.device, seed: int,
-         greedy: bool = False, sticky: float | None = None, backend: str | None = None) -> str | None:
-    """Play full games with a saved model on the pipeline it was trained on; optionally a GIF.
-
-    Actions are sampled from the policy as in training (or its arg-max with greedy); each game
-    starts with the pipeline's random no-ops. Returns the name of the signal that stopped it
-    early, if one did; the games finished by then are still reported (and recorded, if the
-    first one finished)."""
-    if record is not None and Path(record).suffix.lower() != ".gif":
-        raise UsageError(f"--record {record}: only .gif is supported (written with Pillow)")
-    net, settings = load_model(model_path, backend)
-    net = net.to(device)
-    trained_sticky = settings["repeat_action_probability"]
-    sticky = trained_sticky if sticky is None else sticky
-    env = PlayEnv(settings["backend"], seed, sticky, record is not None)
-    if net_shape(net.state_dict()) != env.shape:
-        raise UsageError(f"{model_path}: model shape does not fit {ENV_ID}")
-    seed_everything(seed)
-    act = policy_sampler(net, device, greedy=greedy)
-    scores, frames = [], []
-    with StopFlag("stopping the game") as stop:
-        for game in range(episodes):
-            obs = env.start()
-            score, done = 0.0, False
-            while not done and not stop.signal:
-                if record and game == 0:
-                    frames.append(env.render())
-                obs, reward, done = env.step(int(act(obs)[0]))
-                score += reward
-            if stop.signal:
-                break
-            scores.append(score)
-            print(f"game {game + 1}: score {score:+.0f}", flush=True)
-    if scores:
-        wins = sum(score > 0 for score in scores)
-        how = "as trained" if sticky == trained_sticky else f"trained with {trained_sticky:g}"
-        print(f"mean score over {len(scores)} games: {np.mean(scores):+.2f}, won {wins} "
-              f"(sticky actions {sticky:g}, {how})", flush=True)
-    if record and scores:
-        from PIL import Image
-
-        images = [Image.fromarray(f) for f in frames]
-        images[0].save(record, save_all=True, append_images=images[1:], duration=67, loop=0)
-        print(f"wrote {len(images)} frames to {record}", flush=True)
-    return stop.signal
-
-
-# ---------------------------------------------------------------------------------------------
-# Training loop
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class TrainResult:
-    run_dir: Path
-    frames: int
-    episodes: int
-    best_mean_reward: float
-    mean_reward: float
-    solved: bool
-    stopped_by: str | None  # "SIGINT" / "SIGTERM" when a signal ended the run
-    seconds: float
-    timings: Timings
 
 
 class StopFlag:
@@ -1033,105 +989,138 @@ def new_run_dir(cfg: Config) -> Path:
     raise UsageError(f"--runs-dir {root}: could not create a new run folder")
 
 
-def _hparams_text(cfg: Config) -> str:
-    rows = "\n".join(f"|{k}|{v}|" for k, v in dataclasses.asdict(cfg).items())
-    return f"|param|value|\n|-|-|\n{rows}"
+@dataclasses.dataclass
+class TrainResult:
+    run_dir: Path
+    frames: int
+    episodes: int
+    best_mean_reward: float
+    mean_reward: float
+    solved: bool
+    stopped_by: str | None  # "SIGINT" / "SIGTERM" when a signal ended the run
+    seconds: float
+    timings: Timings
 
 
-def build_pipeline(cfg: Config, device: torch.device, env: VectorEnv | None = None,
-                   timings: Timings | None = None, env_seed: int | None = None) -> tuple[AtariA2C, Any]:
-    """The network and the experience source of the chosen backend (or of `env`, if given).
+class Run:
+    """The bookkeeping around train()'s loop: the run folder and its TensorBoard writer, rewards
+    and the stop rule, metric means, the status line, signals, best-model snapshots, periodic
+    checkpoints and timings. Made before the network (the envs' seed depends on the segment);
+    start() restores a resumed run and opens the files; leaving it saves the last checkpoint."""
 
-    Env i is seeded with env_seed + i (default: the run's seed)."""
-    timings = timings or Timings()
-    env_seed = cfg.seed if env_seed is None else env_seed
-    if cfg.async_envs and cfg.backend == "ptan":
-        raise UsageError("--async-envs works with --backend vector only (ptan's source steps its own envs)")
-    if env is None and cfg.backend == "ptan":
-        import ptan
+    def __init__(self, cfg: Config, resume: dict | None = None, run_dir: Path | None = None) -> None:
+        self.cfg, self.resume, self.dir = cfg, resume, run_dir
+        # A resumed run is segment k of its run: its envs take seeds no earlier segment took, and
+        # numpy's and torch's streams go on from the checkpoint, so no segment replays another.
+        self.segment = int(resume.get("segment", 0)) + 1 if resume is not None else 0
+        self.env_seed = cfg.seed + self.segment * cfg.envs
+        self.timings = Timings()
+        self.frame = self.updates = 0
+        self.solved = False
+        self._best: tuple[dict[str, torch.Tensor], int] | None = None  # on the device until written
+        self._last_best_save = float("-inf")
 
-        envs = [make_pong_env(i, env_seed, sticky=cfg.sticky) for i in range(cfg.envs)]
-        net = place(AtariA2C(envs[0].observation_space.shape, envs[0].action_space.n), device)
+    def start(self, net: AtariA2C, optimizer: torch.optim.Optimizer) -> Run:
+        from tensorboardX import SummaryWriter
 
-        def logits(x: torch.Tensor) -> torch.Tensor:
-            with autocast(device, cfg.bf16):
-                return net(x)[0].float()
+        self.net, self.optimizer = net, optimizer
+        history = None if self.resume is None else restore(self.resume, net, optimizer)  # before any write
+        if self.resume is not None and "rng" in self.resume:
+            set_rng_state(self.resume["rng"])
+        self.dir = self.dir or new_run_dir(self.cfg)
+        self.writer = SummaryWriter(logdir=str(self.dir))
+        self.tracker = RewardTracker(self.writer, stop_reward=self.cfg.stop_reward)
+        if history is not None:
+            self.tracker.restore(*history)
+            self.frame = history.frame
+            print(f"resumed {self.dir} at frame {self.frame:,}, {self.tracker.episodes} episodes", flush=True)
+        else:
+            rows = "\n".join(f"|{k}|{v}|" for k, v in saved_config(self.cfg).items())
+            self.writer.add_text("hyperparameters", f"|param|value|\n|-|-|\n{rows}")
+            (self.dir / "config.json").write_text(json.dumps(saved_config(self.cfg), indent=2) + "\n")
+            print(net, flush=True)
+            print(f"run folder: {self.dir}", flush=True)
+        self.first_frame = self.frame
+        self.metrics = MetricBuffer(self.writer)
+        self.status = StatusLine(self.frame)
+        self.last_checkpoint = time.time()
+        return self
 
-        agent = ptan.agent.PolicyAgent(model=logits, apply_softmax=True, device=device)
-        agent.model = timings.timed(agent.model, "inference")
-        return net, ptan.experience.ExperienceSourceFirstLast(envs, agent, gamma=cfg.gamma,
-                                                              steps_count=cfg.reward_steps)
-    env = env if env is not None else make_vector_env(cfg.envs, cfg.env_threads, cfg.sticky)
-    if cfg.async_envs and not hasattr(env, "send"):
-        raise UsageError("--async-envs needs an environment with send/recv (ale-py's vector env)")
-    net = place(AtariA2C(env.single_observation_space.shape, env.single_action_space.n), device)
-    act = timings.timed(policy_sampler(net, device, cfg.bf16), "inference")
-    return net, VectorExperienceSource(env, act, cfg.gamma, cfg.reward_steps, seed=env_seed,
-                                       overlap=cfg.async_envs)
+    def __enter__(self) -> Run:
+        self.stop = StopFlag().__enter__()
+        self.started = time.perf_counter()
+        return self
 
+    def record_games(self, rewards: Sequence[float]) -> bool:
+        """One frame on; record the games that ended in it. True once the run is solved."""
+        self.frame += 1
+        self.solved = self.tracker.add_rewards(rewards, self.frame)
+        if self.tracker.new_best:
+            self.tracker.new_best = False
+            self._best = {k: v.detach().clone() for k, v in self.net.state_dict().items()}, self.frame
+            self._save_or_warn(lambda: self._save_best(force=False))
+        if self.solved:
+            print(f"Solved in {self.frame} frames!", flush=True)
+        return self.solved
 
-def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
-          run_dir: Path | None = None) -> TrainResult:
-    """Train until solved, --max-frames, or a signal. `env` lets tests train on other tasks."""
-    from tensorboardX import SummaryWriter
+    def should_stop(self) -> bool:
+        """A signal came, or --max-frames are done; else the status line, when it is due."""
+        limit = self.cfg.max_frames
+        if self.stop.signal or (limit is not None and self.frame - self.first_frame >= limit):
+            return True
+        self.status.maybe_print(self.frame, self.tracker)
+        return False
 
-    device = pick_device(cfg.cuda)
-    if cfg.bf16:
-        check_bf16(device)
-    if cfg.torch_threads:
-        torch.set_num_threads(cfg.torch_threads)
-    print(device_line(device, cfg), flush=True)
-    seed_everything(cfg.seed)
-    timings = Timings()
-    # A resumed run is segment k of its run: its envs take seeds no earlier segment took, and
-    # numpy's and torch's streams go on from the checkpoint, so no segment replays another.
-    segment = int(resume.get("segment", 0)) + 1 if resume is not None else 0
+    def grad_stats_due(self) -> bool:
+        return self.updates % self.cfg.grad_stats_every == 0
 
-    net, exp_source = build_pipeline(cfg, device, env, timings, env_seed=cfg.seed + segment * cfg.envs)
-    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
-    history = restore(resume, net, optimizer) if resume is not None else None  # before any write
-    if resume is not None and "rng" in resume:
-        set_rng_state(resume["rng"])
-    run_dir = run_dir or new_run_dir(cfg)
-    writer = SummaryWriter(logdir=str(run_dir))
-    tracker = RewardTracker(writer, stop_reward=cfg.stop_reward)
-    frame = 0
-    if history is not None:
-        tracker.restore(*history)
-        frame = history.frame
-        print(f"resumed {run_dir} at frame {frame:,}, {tracker.episodes} episodes", flush=True)
-    else:
-        writer.add_text("hyperparameters", _hparams_text(cfg))
-        (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
-        print(net, flush=True)
-        print(f"run folder: {run_dir}", flush=True)
-    first_frame = frame
-    update = timings.timed(a2c_update, "update")
-    updates = 0
-    metrics = MetricBuffer(writer)
-    status = StatusLine(frame)
-    best_snapshot: tuple[dict[str, torch.Tensor], int] | None = None  # on the device until written
-    last_best_save = float("-inf")
-    last_checkpoint = time.time()
-    batch: list[Any] = []
-    solved = False
-    start = time.perf_counter()
+    def track(self, metrics: dict[str, torch.Tensor]) -> None:
+        """An update's metrics into the TensorBoard means, and a checkpoint when one is due."""
+        self.metrics.add(metrics, self.frame)
+        self.updates += 1
+        if time.time() - self.last_checkpoint >= self.cfg.save_every * 60:
+            self._save_or_warn(self._checkpoint)
+            self.last_checkpoint = time.time()
 
-    def checkpoint() -> Path:
-        path = run_dir / "checkpoint.pt"
-        ckpt = make_checkpoint(cfg, net, optimizer, tracker, frame, segment)
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: Any) -> None:
+        try:
+            if exc_type is None:
+                self.timings.total = time.perf_counter() - self.started
+                self.metrics.flush(self.frame)
+                self.status.maybe_print(self.frame, self.tracker, force=True)
+                self._save_best(force=True)
+                path = self._checkpoint()
+                print(f"checkpoint: {path}", flush=True)
+                if not self.solved:
+                    why = (f"{self.stop.signal} received" if self.stop.signal
+                           else f"--max-frames {self.cfg.max_frames:,} done")
+                    print(f"stopped ({why}) at frame {self.frame:,}; to go on: "
+                          f"{resume_command(path, self.cfg)}", flush=True)
+        finally:
+            self.stop.__exit__()
+            self.writer.close()
+
+    def result(self) -> TrainResult:
+        t = self.tracker
+        return TrainResult(self.dir, self.frame, t.episodes, t.best_mean_reward, t.mean_reward, self.solved,
+                           self.stop.signal, self.timings.total, self.timings)
+
+    def _checkpoint(self) -> Path:
+        path = self.dir / "checkpoint.pt"
+        history = self.tracker.history(self.frame)
+        ckpt = make_checkpoint(self.cfg, self.net, self.optimizer, history, self.segment)
         atomic_save(ckpt, path)
-        atomic_save(model_file(cfg, ckpt["model"], frame), run_dir / "model_last.pt")  # same host copy
+        atomic_save(model_file(self.cfg, ckpt["model"], self.frame), self.dir / "model_last.pt")  # same copy
         return path
 
-    def save_best(force: bool) -> None:
-        nonlocal best_snapshot, last_best_save
-        if best_snapshot is not None and (force or time.time() - last_best_save >= BEST_SAVE_EVERY_S):
-            weights, at_frame = best_snapshot
-            atomic_save(model_file(cfg, on_cpu(weights), at_frame), run_dir / "model_best.pt")
-            best_snapshot, last_best_save = None, time.time()
+    def _save_best(self, force: bool) -> None:
+        if self._best is not None and (force or time.time() - self._last_best_save >= BEST_SAVE_EVERY_S):
+            weights, at_frame = self._best
+            atomic_save(model_file(self.cfg, on_cpu(weights), at_frame), self.dir / "model_best.pt")
+            self._best, self._last_best_save = None, time.time()
 
-    def save_or_warn(save: Callable[[], Any]) -> None:
+    @staticmethod
+    def _save_or_warn(save: Callable[[], Any]) -> None:
         """A save that fails mid-run (a full disk, say) costs a warning, not the run."""
         try:
             save()
@@ -1139,157 +1128,266 @@ def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
             print(f"warning: could not write {e.filename} ({e.strerror}); training goes on, "
                   "the previous file is intact", file=sys.stderr, flush=True)
 
-    try:
-        with StopFlag() as stop:
-            for exp in exp_source:
-                batch.append(exp)
-                frame += 1
-                solved = tracker.add_rewards(exp_source.pop_total_rewards(), frame)
-                if tracker.new_best:
-                    tracker.new_best = False
-                    best_snapshot = {k: v.detach().clone() for k, v in net.state_dict().items()}, frame
-                    save_or_warn(lambda: save_best(force=False))
-                if solved:
-                    print(f"Solved in {frame} frames!", flush=True)
-                    break
-                if stop.signal or (cfg.max_frames is not None and frame - first_frame >= cfg.max_frames):
-                    break
-                status.maybe_print(frame, tracker)
-                if len(batch) < cfg.batch_size:
-                    continue
-                states, actions, targets = timings.timed(unpack_batch, "update")(
-                    batch, net, cfg.gamma, cfg.reward_steps, device, cfg.bf16)
-                batch.clear()
-                sample = updates % cfg.grad_stats_every == 0
-                metrics.add(update(net, optimizer, states, actions, targets, cfg, sample), frame)
-                updates += 1
-                if time.time() - last_checkpoint >= cfg.save_every * 60:
-                    save_or_warn(checkpoint)
-                    last_checkpoint = time.time()
-            timings.total = time.perf_counter() - start
-            metrics.flush(frame)
-            status.maybe_print(frame, tracker, force=True)
-            save_best(force=True)
-            path = checkpoint()
-            print(f"checkpoint: {path}", flush=True)
-            stopped_by = stop.signal
-    finally:
-        writer.close()
-    return TrainResult(run_dir, frame, tracker.episodes, tracker.best_mean_reward, tracker.mean_reward,
-                       solved, stopped_by, timings.total, timings)
 
-
-def pipeline(backend: str, sticky: float = 0.0) -> dict[str, Any]:
-    """The backend, every setting of the frames it trains on (see PIPELINES) and its sticky actions."""
-    return {"backend": backend, **PIPELINES[backend], "repeat_action_probability": sticky}
-
-
-def model_file(cfg: Config, weights: dict[str, torch.Tensor], frame: int) -> dict:
-    """What model_best.pt and model_last.pt hold: host weights and what --play needs to rebuild
-    the training env, plus when they were saved."""
-    return {"model": weights, "pipeline": pipeline(cfg.backend, cfg.sticky), "frame": frame,
-            "date": datetime.now().isoformat(timespec="seconds"), "config": dataclasses.asdict(cfg)}
-
-
-def rng_state() -> dict[str, Any]:
-    """numpy's and torch's random states, as tensors and numbers that weights_only loading takes."""
-    _, keys, pos, has_gauss, gauss = np.random.get_state()
-    return {"numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
-                      "has_gauss": int(has_gauss), "gauss": float(gauss)},
-            "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
-
-
-def set_rng_state(state: dict[str, Any]) -> None:
-    n = state["numpy"]
-    keys = n["keys"].numpy().astype(np.uint32)
-    np.random.set_state(("MT19937", keys, n["pos"], n["has_gauss"], n["gauss"]))
-    torch.set_rng_state(state["torch"])
-    if state["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def make_checkpoint(cfg: Config, net: AtariA2C, optimizer: torch.optim.Optimizer,
-                    tracker: RewardTracker, frame: int, segment: int = 0) -> dict:
-    """Everything --resume needs, plus how the run was made."""
-    if not finite_params(net):
-        raise NonFiniteError("refusing to save non-finite weights")
-    return {
-        "model": on_cpu(net.state_dict()), "optimizer": on_cpu(optimizer.state_dict()), "frame": frame,
-        "episodes": tracker.episodes, "best_mean_reward": tracker.best_mean_reward,
-        "rewards": list(tracker.rewards), "config": dataclasses.asdict(cfg), "versions": versions(),
-        "pipeline": pipeline(cfg.backend, cfg.sticky), "segment": segment, "rng": rng_state(),
-    }
-
-
-class History(NamedTuple):
-    """What RewardTracker.restore takes from a checkpoint."""
-
-    episodes: int
-    best_mean_reward: float
-    rewards: list[float]
-    frame: int
-
-
-def restore(ckpt: dict, net: AtariA2C, optimizer: torch.optim.Optimizer) -> History:
-    """Put a checkpoint's model and Adam state back and read its reward history; a misfit is
-    one line, raised before the run writes anything."""
-    try:
-        net.load_state_dict(ckpt["model"])
-    except RuntimeError as e:
-        raise UsageError(f"checkpoint does not fit this network ({str(e).splitlines()[0][:160]})") from None
-    try:
-        optimizer.load_state_dict(ckpt["optimizer"])
-        return History(int(ckpt["episodes"]), float(ckpt["best_mean_reward"]),
-                       [float(r) for r in ckpt["rewards"]], int(ckpt["frame"]))
-    except (ValueError, KeyError, TypeError) as e:
-        raise UsageError(f"checkpoint is damaged ({type(e).__name__}: {str(e)[:160]})") from None
-
-
-def load_checkpoint(path: str) -> dict:
-    """A training checkpoint with every key --resume needs, or one UsageError line."""
-    ckpt = load_file(path)
-    needed = ("model", "optimizer", "frame", "episodes", "best_mean_reward", "rewards", "config")
-    missing = [k for k in needed if not isinstance(ckpt, dict) or k not in ckpt]
-    if missing:
-        raise UsageError(f"{path}: not a training checkpoint (missing {', '.join(missing)})")
-    return ckpt
-
-
-def resume_config(cfg: Config, given: set[str], ckpt: dict, path: str) -> Config:
-    """The checkpoint's hyperparameters; a flag that contradicts them is refused."""
-    saved = ckpt["config"]
-    for key in HYPERPARAMETERS:
-        if key in given and key in saved and getattr(cfg, key) != saved[key]:
-            flag = "--" + key.replace("_", "-")
-            raise UsageError(f"{path}: was trained with {flag} {saved[key]}, not {getattr(cfg, key)}; "
-                             "a resumed run keeps its checkpoint's hyperparameters")
-    merged = {**dataclasses.asdict(cfg), **{k: saved[k] for k in HYPERPARAMETERS if k in saved}}
-    merged["name"] = saved.get("name", "")
-    return Config(**merged)
+def resume_command(checkpoint: Path, cfg: Config) -> str:
+    """The command that continues a run, as the user would type it here."""
+    script = shlex.quote(os.path.relpath(__file__))
+    return f"python {script} --resume {shlex.quote(str(checkpoint))}" + (" --cuda" if cfg.cuda else "")
 
 
 # ---------------------------------------------------------------------------------------------
-# Main
+# Play and record
+# ---------------------------------------------------------------------------------------------
+
+STEP_MS = 4 * 1000 / 60  # one agent step: 4 emulator frames at 60 Hz
+FINAL_HOLD_MS = 2000  # the GIF's last frame, the game's last screen, stays this long
+
+
+class PlayEnv:
+    """One env of a model's training pipeline, one game after another, for --play.
+
+    The vector backend starts each game itself (same-step reset, with its random no-ops); its
+    RGB screens for --record come from a twin env with the same seed and actions, hence the
+    same emulator states. The ptan backend is reset per game and renders its own screen.
+    """
+
+    def __init__(self, backend: str, seed: int, sticky: float, record: bool) -> None:
+        self.backend = backend
+        self.rgb = None
+        if backend == "vector":
+            self.env = make_vector_env(1, 1, sticky)
+            self.obs = self.env.reset(seed=seed)[0]
+            if record:
+                self.rgb = make_vector_env(1, 1, sticky, rgb=True)
+                self.screen = self.next_screen = self.rgb.reset(seed=seed)[0][0, 0]
+        else:
+            self.env = make_pong_env(0, seed, render_mode="rgb_array" if record else None, sticky=sticky)
+
+    @property
+    def shape(self) -> tuple[tuple[int, ...], int]:
+        if self.backend == "vector":
+            return self.env.single_observation_space.shape, int(self.env.single_action_space.n)
+        return self.env.observation_space.shape, int(self.env.action_space.n)
+
+    def start(self) -> np.ndarray:
+        """The first observation of a new game, as a batch of one."""
+        if self.backend == "ptan":
+            self.obs = self.env.reset()[0][None]
+        elif self.rgb is not None:
+            self.screen = self.next_screen
+        return self.obs
+
+    def render(self) -> np.ndarray:
+        """The RGB screen now; after a game's last step, its last screen (not the next game's)."""
+        return self.screen if self.rgb is not None else self.env.render()
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool]:
+        if self.backend == "ptan":
+            obs, reward, terminated, truncated, _ = self.env.step(action)
+            self.obs = obs[None]
+            return self.obs, float(reward), terminated or truncated
+        actions = np.array([action])
+        self.obs, reward, terminated, truncated, _ = self.env.step(actions)
+        done = bool(terminated[0] or truncated[0])
+        if self.rgb is not None:
+            screens, _, _, _, info = self.rgb.step(actions)
+            self.next_screen = screens[0, 0]  # the next game's first screen, after the last one
+            self.screen = info["final_obs"][0, 0] if done else self.next_screen
+        return self.obs, float(reward[0]), done
+
+
+def check_record_path(record: str | None) -> None:
+    """--record's file can be written: checked before any game is played."""
+    if record is None:
+        return
+    path = Path(record)
+    if path.is_dir():
+        raise UsageError(f"--record {record}: is a folder; name a .gif file")
+    if path.suffix.lower() != ".gif":
+        raise UsageError(f"--record {record}: only .gif is supported (written with Pillow)")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"--record {record}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"--record {record}: cannot write in the folder {folder}")
+
+
+def write_gif(screens: Sequence[np.ndarray], path: str) -> float:
+    """An animated GIF at the game's speed, its last screen held; returns its length in seconds.
+
+    GIF delays are whole centiseconds, so frames last 70, 60, 70, ... ms: 66.7 on average."""
+    from PIL import Image
+
+    ends = [round((k + 1) * STEP_MS / 10) * 10 for k in range(len(screens))]
+    durations = [b - a for a, b in zip([0, *ends], ends, strict=False)]
+    durations[-1] = FINAL_HOLD_MS
+    images = [Image.fromarray(s) for s in screens]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)
+    return sum(durations) / 1000
+
+
+def play(model_path: str, episodes: int, record: str | None, device: torch.device, seed: int,
+         greedy: bool = False, sticky: float | None = None, backend: str | None = None) -> str | None:
+    """Play full games with a saved model on the pipeline it was trained on; optionally a GIF.
+
+    Actions are sampled from the policy as in training (or its arg-max with greedy); each game
+    starts with the pipeline's random no-ops; sticky actions as the model was trained unless
+    `sticky` is given. Returns the name of the signal that stopped it early, if one did; the
+    games finished by then are still reported (and recorded, if the first one finished)."""
+    check_record_path(record)
+    net, settings = load_model(model_path, backend)
+    net = net.to(device)
+    trained_sticky = settings["repeat_action_probability"]
+    sticky = trained_sticky if sticky is None else sticky
+    env = PlayEnv(settings["backend"], seed, sticky, record is not None)
+    if net_shape(net.state_dict()) != env.shape:
+        raise UsageError(f"{model_path}: model shape does not fit {ENV_ID}")
+    how = "as trained" if sticky == trained_sticky else f"trained with {trained_sticky:g}"
+    threads = torch.get_num_threads()
+    print(f"playing on {device.type} with {threads} torch thread{'s' * (threads != 1)}: "
+          f"{'greedy' if greedy else 'sampled'} actions, sticky actions {sticky:g} ({how})", flush=True)
+    seed_everything(seed)
+    act = policy_sampler(net, device, greedy=greedy)
+    scores, screens = [], []
+    with StopFlag("stopping the game") as stop:
+        for game in range(episodes):
+            obs = env.start()
+            points, done, last_print = [0, 0], False, time.time()
+            while not done and not stop.signal:
+                if record and game == 0:
+                    screens.append(env.render())
+                obs, reward, done = env.step(int(act(obs)[0]))
+                if reward:
+                    points[reward < 0] += 1
+                if time.time() - last_print >= STATUS_EVERY_S and not done:
+                    print(f"[status] game {game + 1}: {points[0]}-{points[1]} so far", flush=True)
+                    last_print = time.time()
+            if stop.signal:
+                break
+            if record and game == 0:
+                screens.append(env.render())  # the game's last screen
+            scores.append(points[0] - points[1])
+            print(f"game {game + 1}: score {scores[-1]:+d} ({points[0]}-{points[1]})", flush=True)
+    if scores:
+        n, wins = len(scores), sum(score > 0 for score in scores)
+        print(f"mean score over {n} game{'s' * (n != 1)}: {np.mean(scores):+.2f}, won {wins} of {n} "
+              f"(sticky actions {sticky:g}, {how})", flush=True)
+    if record and scores:
+        seconds = write_gif(screens, record)
+        print(f"wrote {record}: game 1, {len(screens) - 1} agent steps, {seconds:.1f} s at the game's speed "
+              "(the last screen held at the end)", flush=True)
+    return stop.signal
+
+
+# ---------------------------------------------------------------------------------------------
+# The command line and main
 # ---------------------------------------------------------------------------------------------
 
 EXIT_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
+DESCRIPTION = """\
+A2C on Atari Pong, after the A2C chapter of Deep Reinforcement Learning Hands-On and its notebook.
+
+Three modes:
+  train   (no mode flag) train until the mean of the last 100 games exceeds --stop-reward
+  resume  --resume runs/<run>/checkpoint.pt continues a stopped run with its hyperparameters
+  play    --play MODEL plays Pong with a saved agent (docs/pong_a2c.pt, runs/<run>/model_best.pt)
+"""
+EPILOG = """\
+A run writes runs/<date>_<host>-pong-a2c[-name]/: the TensorBoard event files (tensorboard
+--logdir runs), config.json, model_best.pt (the best 100-game mean, after the first 100 games'
+first game), model_last.pt and checkpoint.pt (every --save-every minutes and at the end).
+
+Exit status: 0 done, 1 a file could not be written at the end, 2 bad input, 3 a non-finite
+loss, 130 stopped by SIGINT (Ctrl-C), 143 by SIGTERM. Ctrl-C while training saves a checkpoint.
+"""
+GROUPS = {  # the modes that take a setting -> its --help section
+    (TRAIN,): "training (these also go with --resume; the hyperparameters among them must then "
+              "agree with the checkpoint's)",
+    (TRAIN, PLAY): "training and --play",
+    (RESUME,): "resume",
+    (PLAY,): "play",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """argparse's refusals as one line too (not the usage block): exit status 2."""
+        raise UsageError(f"{message} (see --help)")
+
+
+def _typed(kind: type, check: tuple[str, Callable[[Any], bool]] | None) -> Callable[[str], Any]:
+    """An argparse type that refuses nonsense (0 envs, NaN lr) with one line."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or (check is not None and not check[1](value)):
+            what = check[0] if check else f"a {kind.__name__}"
+            what = what.replace("number", "integer") if kind is int else what
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, generated from Config: one option per field, in the section of its modes."""
+    p = _Parser(description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sections = {modes: p.add_argument_group(title) for modes, title in GROUPS.items()}
+    hints = typing.get_type_hints(Config)
+    for f in dataclasses.fields(Config):
+        meta = f.metadata
+        kind = next(k for k in typing.get_args(hints[f.name]) or (hints[f.name],) if k is not type(None))
+        shown = not (f.default is None or f.default is False or f.default == "")
+        kw: dict[str, Any] = {"default": argparse.SUPPRESS, **meta["flag"],
+                              "help": meta["help"] + (f" (default: {f.default})" if shown else "")}
+        if kind is bool:
+            kw["action"] = "store_true"
+        else:
+            kw["type"] = _typed(kind, meta["check"])
+        sections[meta["modes"]].add_argument(_flag(f.name), **kw)
+    return p
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[Config, set[str]]:
+    """The settings, and which of them the user gave (the others keep Config's defaults)."""
+    given = vars(build_parser().parse_args(argv))
+    return Config(**given), set(given)
+
+
+def check_modes(given: set[str]) -> None:
+    """Refuse an option that the chosen mode would ignore: one line, exit status 2."""
+    fields = {f.name: f.metadata["modes"] for f in dataclasses.fields(Config)}
+    if "play" in given:
+        if "resume" in given:
+            raise UsageError("--play and --resume are two modes; give one of them")
+        ignored = sorted(k for k in given if PLAY not in fields[k])
+        if ignored:
+            takes = ", ".join(_flag(k) for k, modes in fields.items() if PLAY in modes)
+            raise UsageError(f"{_flag(ignored[0])} is a training option; --play takes only {takes}")
+        return
+    for key in sorted(given):
+        if fields[key] == (PLAY,):
+            raise UsageError(f"{_flag(key)} needs --play")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    cfg, ns, given = parse_args(argv)
     try:
+        cfg, given = parse_args(argv)
         check_modes(given)
-        if ns.play is not None:
-            stopped_by = play(ns.play, ns.episodes, ns.record, pick_device(cfg.cuda), cfg.seed, ns.greedy,
+        if cfg.play is not None:
+            torch.set_num_threads(cfg.torch_threads or 1)  # one frame at a time: more threads only spin
+            stopped_by = play(cfg.play, cfg.episodes, cfg.record, pick_device(cfg.cuda), cfg.seed, cfg.greedy,
                               cfg.sticky if "sticky" in given else None,
                               cfg.backend if "backend" in given else None)
             return EXIT_SIGNAL[stopped_by] if stopped_by else 0
         resume, run_dir = None, None
-        if ns.resume is not None:
-            resume = load_checkpoint(ns.resume)
-            cfg = resume_config(cfg, given, resume, ns.resume)
-            run_dir = Path(ns.resume).parent
+        if cfg.resume is not None:
+            resume = load_checkpoint(cfg.resume)
+            cfg = resume_config(cfg, given, resume, cfg.resume)
+            run_dir = Path(cfg.resume).parent
         result = train(cfg, resume=resume, run_dir=run_dir)
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -14,7 +14,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "train_a2c_pong.py"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tools"))
 
+
+# The scalars of the notebook's TBMeanTracker, in the order of its tb_tracker.track calls.
+NOTEBOOK_METRICS = ("advantage", "values", "batch_rewards", "loss_entropy", "loss_policy", "loss_value",
+                    "loss_total", "grad_l2", "grad_max", "grad_var")
+GRAD_STATS = NOTEBOOK_METRICS[7:]
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}  # lines arrive as they are printed
 

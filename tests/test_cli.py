@@ -26,6 +26,7 @@ def check_run(run_dir) -> None:
     assert (run_dir / "config.json").is_file()
 
 
+@pytest.mark.slow
 def test_vector_backend_trains_on_pong_and_writes_all_scalars(pong_run):
     proc, run_dir = pong_run
     check_run(run_dir)
@@ -34,10 +35,13 @@ def test_vector_backend_trains_on_pong_and_writes_all_scalars(pong_run):
     assert status, proc.stdout
     frames, episodes, mean = status[-1]  # the last line is printed when training stops
     assert frames == "3,000" and int(episodes) >= 1 and -21 <= float(mean) <= 21
+    assert proc.stdout.splitlines()[-1] == ("stopped (--max-frames 3,000 done) at frame 3,000; to go on: "
+                                            f"python train_a2c_pong.py --resume {run_dir / 'checkpoint.pt'}")
     rewards = [e.value for e in scalars(run_dir).Scalars("reward")]
     assert rewards and all(-21 <= r <= 21 and r == int(r) for r in rewards)
 
 
+@pytest.mark.slow
 def test_ptan_backend_runs_the_seed_pipeline(tmp_path):
     proc = run_script("--backend", "ptan", "--envs", "2", "--max-frames", "2400", "--runs-dir", str(tmp_path))
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -45,6 +49,7 @@ def test_ptan_backend_runs_the_seed_pipeline(tmp_path):
     check_run(run_dir)
 
 
+@pytest.mark.slow
 def test_async_envs_trains_on_pong_and_is_refused_with_ptan(tmp_path):
     proc = run_script("--async-envs", "--envs", "2", "--max-frames", "2400", "--runs-dir", str(tmp_path))
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -56,6 +61,7 @@ def test_async_envs_trains_on_pong_and_is_refused_with_ptan(tmp_path):
     assert len(list(tmp_path.iterdir())) == 1  # no folder for a run that never started
 
 
+@pytest.mark.slow
 def test_each_run_gets_its_own_folder(tmp_path):
     for _ in range(2):
         assert run_script("--envs", "2", "--max-frames", "130", "--runs-dir", str(tmp_path),
@@ -63,6 +69,7 @@ def test_each_run_gets_its_own_folder(tmp_path):
     assert len(list(tmp_path.iterdir())) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_cuda_without_a_gpu_is_one_line_and_status_2(tmp_path):
     proc = run_script("--cuda", "--runs-dir", str(tmp_path))
@@ -72,15 +79,44 @@ def test_cuda_without_a_gpu_is_one_line_and_status_2(tmp_path):
     assert not list(tmp_path.iterdir())  # no run folder for a run that never started
 
 
-@pytest.mark.parametrize("args", [["--envs", "0"], ["--batch-size", "0"], ["--max-frames", "-5"],
-                                  ["--lr", "nan"], ["--gamma", "1.5"], ["--backend", "gym"],
-                                  ["--name", "../elsewhere"]])
-def test_nonsense_values_are_refused_by_argparse(args):
-    proc = run_script(*args)
-    assert proc.returncode == 2
-    assert "error:" in proc.stderr and "Traceback" not in proc.stderr
+@pytest.mark.parametrize("args,says", [
+    (["--envs", "0"], "argument --envs: must be a positive integer, got '0'"),
+    (["--batch-size", "0"], "--batch-size: must be a positive integer"),
+    (["--max-frames", "-5"], "--max-frames: must be a positive integer"),
+    (["--lr", "nan"], "--lr: must be a positive number, got 'nan'"), (["--lr", "inf"], "--lr: must be"),
+    (["--gamma", "1.5"], "--gamma: must be a number in [0, 1]"), (["--sticky", "1.5"], "--sticky: must be"),
+    (["--envs", "2.5"], "--envs: must be a positive integer, got '2.5'"),
+    (["--backend", "gym"], "invalid choice: 'gym'"), (["--name", "../elsewhere"], "a plain name"),
+    (["--play", "m.pt", "--episodes", "0"], "--episodes: must be"), (["--frobnicate"], "unrecognized"),
+    (["--lr"], "expected one argument"),
+])
+def test_every_refusal_of_bad_input_is_one_line_and_status_2(capsys, args, says):
+    assert t.main(args) == 2
+    out, err = capsys.readouterr()
+    (line,) = err.strip().splitlines()
+    assert line.startswith("error: ") and says in line and line.endswith("(see --help)"), line
+    assert out == ""
 
 
+@pytest.mark.slow
+def test_argparse_refusals_are_one_line_from_the_shell_too():
+    proc = run_script("--lr", "-1")
+    assert proc.returncode == 2 and proc.stdout == ""
+    said = "error: argument --lr: must be a positive number, got '-1' (see --help)"
+    assert proc.stderr.splitlines() == [said]
+
+
+def test_help_shows_the_three_modes_the_files_and_the_exit_statuses():
+    text = t.build_parser().format_help()
+    for section in ("training (", "training and --play:", "resume:", "play:"):
+        assert section in text
+    assert all(word in text for word in ("model_best.pt", "checkpoint.pt", "Exit status", "130", "143"))
+    for field in t.dataclasses.fields(t.Config):  # one option per setting, with its default
+        assert t._flag(field.name) in text
+    assert "--lr LR               Adam learning rate (default: 0.001)" in text
+
+
+@pytest.mark.slow
 def test_a_runs_dir_that_is_a_file_is_one_line_and_status_2(tmp_path):
     not_a_folder = tmp_path / "runs"
     not_a_folder.write_text("")
@@ -93,11 +129,12 @@ def test_a_runs_dir_that_is_a_file_is_one_line_and_status_2(tmp_path):
 def first_items(backend: str, seed: int, n: int = 120):
     cfg = t.Config(backend=backend, envs=2, seed=seed, env_threads=1)
     t.seed_everything(seed)
-    _, source = t.build_pipeline(cfg, torch.device("cpu"))
+    _, source = t.net_and_source(cfg, torch.device("cpu"))
     items = list(itertools.islice(source, n))
     return np.stack([i.state for i in items]), [i.action for i in items]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["vector", "ptan"])
 def test_one_seed_reproduces_and_two_seeds_differ(backend):
     states_a, actions_a = first_items(backend, 42)
@@ -105,3 +142,12 @@ def test_one_seed_reproduces_and_two_seeds_differ(backend):
     _, actions_c = first_items(backend, 7)
     assert np.array_equal(states_a, states_b) and actions_a == actions_b
     assert actions_a != actions_c
+
+
+@pytest.mark.slow
+def test_the_first_line_says_where_it_trains(pong_run):
+    proc, _ = pong_run
+    first = proc.stdout.splitlines()[0]
+    assert first.startswith(f"training on cpu: {torch.get_num_threads()} torch threads, ")
+    assert first.endswith(" env threads")
+

@@ -85,6 +85,7 @@ def test_the_score_band_is_cut_off_and_the_frame_is_transposed():
     assert cropped < 0.1 < min(with_score, untransposed)
 
 
+@pytest.mark.slow
 def test_resets_draw_their_no_ops_at_random():
     """ale-py's reset presses FIRE for one frame, then takes k - 1 no-op frames, k uniform in
     0..29 (noop_max=30): 1 to 29 emulator frames before the first observation."""

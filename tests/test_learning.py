@@ -14,13 +14,12 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from catch_env import CatchVectorEnv
+from catch_env import BAR, FRAMES, TASK, CatchVectorEnv
 
 import train_a2c_pong as t
 
-TASK = {"adam_eps": 1e-8, "clip_grad": 0.5, "envs": 50}
-FRAMES = 100_000
-BAR = 0.5  # 100-episode mean reward; a random policy scores about -0.45 (measured below)
+pytestmark = pytest.mark.slow  # each test trains, or samples 2,000 games of catch
+
 NATIVE_BF16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
@@ -79,9 +78,9 @@ def test_flipped_policy_loss_sign_does_not_learn(tmp_path, monkeypatch, learned)
 def test_dropping_the_bootstrap_term_does_not_learn(tmp_path, monkeypatch, learned):
     real = t.unpack_batch
 
-    def no_bootstrap(batch, net, gamma, reward_steps, device="cpu", bf16=False):
+    def no_bootstrap(batch, net, gamma, reward_steps, device="cpu"):
         cut = [dataclasses.replace(e, last_state=None) for e in batch]
-        return real(cut, net, gamma, reward_steps, device, bf16)
+        return real(cut, net, gamma, reward_steps, device)
 
     monkeypatch.setattr(t, "unpack_batch", no_bootstrap)
     assert not train_catch(tmp_path, sabotage_budget(learned)).solved

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import NOTEBOOK_METRICS
 
 import train_a2c_pong as t
 
@@ -64,7 +65,7 @@ def test_update_returns_the_seed_metrics_and_moves_the_weights():
     with torch.no_grad():
         expected = t.a2c_losses(net, states, actions, targets, cfg.entropy_beta)
     metrics = t.a2c_update(net, opt, states, actions, targets, cfg)
-    m = dict(zip(t.METRIC_NAMES, metrics.tolist(), strict=True))
+    m = {name: value.item() for name, value in metrics.items()}
     assert m["loss_policy"] == pytest.approx(expected.policy.item(), rel=1e-5, abs=1e-7)
     assert m["loss_total"] == pytest.approx(
         (expected.policy + expected.value + expected.entropy).item(), rel=1e-5)
@@ -105,7 +106,7 @@ def test_grad_stats_cover_every_parameter_as_torch_1_zero_grad_left_them():
     net, states, actions, targets = small_batch()
     hand = copy.deepcopy(net)
     metrics = t.a2c_update(net, torch.optim.Adam(net.parameters()), states, actions, targets, t.Config())
-    m = dict(zip(t.METRIC_NAMES, metrics.tolist(), strict=True))
+    m = {name: value.item() for name, value in metrics.items()}
     t.a2c_losses(hand, states, actions, targets, 0.01).policy.backward()
     # the notebook's np.concatenate over parameters, where torch 1.x had zeros, not None
     grads = np.concatenate([p.grad.numpy().ravel() if p.grad is not None else np.zeros(p.numel())
@@ -130,7 +131,8 @@ def updates(pattern: list[bool]) -> tuple[list[torch.Tensor], list[torch.Tensor]
         batch = torch.randint(0, 256, (16, 4, 84, 84), dtype=torch.uint8, generator=g)
         acts = torch.randint(0, 6, (16,), generator=g)
         tgts = torch.randn(16, generator=g)
-        metrics.append(t.a2c_update(net, opt, batch, acts, tgts, t.Config(), with_stats))
+        m = t.a2c_update(net, opt, batch, acts, tgts, t.Config(), with_stats)
+        metrics.append(torch.stack([m[name] for name in NOTEBOOK_METRICS]))  # grad_* last
     return [p.detach() for p in net.parameters()], metrics
 
 

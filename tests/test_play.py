@@ -1,8 +1,13 @@
 """--play on the pipeline a model was trained on, and options that a mode would ignore refused."""
 
+import re
+import signal
+
 import numpy as np
 import pytest
 import torch
+from conftest import run_script, start_script
+from PIL import Image, ImageSequence
 
 import train_a2c_pong as t
 
@@ -24,7 +29,7 @@ class ScriptedPlayer:
         self.actions: list[int] = []
         self.rng = np.random.default_rng(3)
 
-    def sampler(self, net, device, bf16=False, greedy=False):
+    def sampler(self, net, device, greedy=False):
         def act(obs: np.ndarray) -> np.ndarray:
             self.seen.append(np.array(obs[0]))
             self.actions.append(int(self.rng.integers(0, 6)))
@@ -48,6 +53,7 @@ def training_observations(backend: str, seed: int, actions: list[int]) -> list[n
     return obs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["vector", "ptan"])
 def test_play_feeds_the_model_the_frames_of_its_training_env(tmp_path, monkeypatch, backend):
     player = ScriptedPlayer()
@@ -104,8 +110,67 @@ def test_an_option_the_mode_would_ignore_is_refused(capsys, argv, says):
     assert says in one_line(capsys, argv)
 
 
-def test_the_first_line_says_where_it_trains(pong_run):
-    proc, _ = pong_run
-    first = proc.stdout.splitlines()[0]
-    assert first.startswith(f"training on cpu: {torch.get_num_threads()} torch threads, ")
-    assert first.endswith(" env threads")
+@pytest.mark.slow
+def test_play_records_a_gif_at_the_games_speed_that_holds_the_last_screen(pong_run, tmp_path):
+    _, run_dir = pong_run
+    gif = tmp_path / "game.gif"
+    proc = run_script("--play", str(run_dir / "model_best.pt"), "--episodes", "1", "--record", str(gif))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (game,) = re.findall(r"^game 1: score ([+-]\d+) \((\d+)-(\d+)\)$", proc.stdout, flags=re.M)
+    score, ours, theirs = (int(x) for x in game)
+    assert score == ours - theirs and max(ours, theirs) == 21  # a whole game, points counted
+    assert "mean score over 1 game: " in proc.stdout and f", won {int(score > 0)} of 1 " in proc.stdout
+    steps = int(re.search(r"wrote .*: game 1, (\d+) agent steps", proc.stdout)[1])
+    with Image.open(gif) as im:
+        assert im.size == (160, 210)
+        frames = [(np.asarray(f.convert("RGB")), f.info["duration"]) for f in ImageSequence.Iterator(im)]
+    # Pillow merges equal frames and adds up their delays; ALE's last screen is often the one before
+    played_ms = sum(d for _, d in frames) - t.FINAL_HOLD_MS
+    assert abs(played_ms - steps * 4000 / 60) <= 10  # 4 emulator frames at 60 Hz per agent step
+    assert frames[-1][1] >= t.FINAL_HOLD_MS
+    score_band = slice(0, 24)  # the rows of the screen that show the score
+    assert not np.array_equal(frames[-1][0][score_band], frames[0][0][score_band])  # not the next 0-0
+
+
+@pytest.mark.slow
+def test_play_says_how_it_plays_and_shows_the_score_during_a_slow_game(pong_run, monkeypatch, capsys):
+    _, run_dir = pong_run
+    proc = run_script("--play", str(run_dir / "model_last.pt"), "--episodes", "1", "--sticky", "0.25")
+    assert proc.stdout.splitlines()[0] == (
+        "playing on cpu with 1 torch thread: sampled actions, sticky actions 0.25 (trained with 0)")
+    proc = run_script("--play", str(run_dir / "model_last.pt"), "--episodes", "1", "--torch-threads", "2",
+                      "--greedy")
+    assert proc.stdout.splitlines()[0] == (
+        "playing on cpu with 2 torch threads: greedy actions, sticky actions 0 (as trained)")
+    monkeypatch.setattr(t, "STATUS_EVERY_S", 0.0)
+    t.play(str(run_dir / "model_last.pt"), 1, None, torch.device("cpu"), seed=1)
+    status = re.findall(r"^\[status\] game 1: (\d+)-(\d+) so far$", capsys.readouterr().out, flags=re.M)
+    assert len(status) > 100 and status == sorted(status, key=lambda p: int(p[0]) + int(p[1]))
+
+
+@pytest.mark.slow
+def test_a_record_path_that_cannot_be_written_is_refused_before_playing(pong_run, tmp_path):
+    _, run_dir = pong_run
+    for path, says in [(tmp_path / "no" / "such" / "game.gif", "does not exist"), (tmp_path, "is a folder"),
+                       (tmp_path / "game.mp4", "only .gif")]:
+        proc = run_script("--play", str(run_dir / "model_last.pt"), "--record", str(path), timeout=30)
+        assert proc.returncode == 2 and "game 1" not in proc.stdout, proc.stdout
+        (line,) = proc.stderr.strip().splitlines()
+        assert says in line and str(path) in line
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_while_playing_stops_cleanly_with_the_games_so_far(pong_run, sig, code):
+    _, run_dir = pong_run
+    proc = start_script("--play", str(run_dir / "model_last.pt"), "--episodes", "50")
+    seen = ""
+    while not seen.endswith("\n") or not re.search(r"^game 1: score", seen, flags=re.M):
+        seen += proc.stdout.readline()  # it is playing
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code and "Traceback" not in err, err
+    assert f"{signal.Signals(sig).name} received" in out
+    played = len(re.findall(r"^game \d+: score", seen + out, flags=re.M))
+    games = "1 game" if played == 1 else f"{played} games"
+    assert 1 <= played < 50 and f"mean score over {games}: " in out and f" of {played} (" in out

@@ -22,3 +22,14 @@ def test_setup_names_the_python_it_needs_in_one_line(tmp_path, version, says):
     assert line.count("\n") == 0 and says.format(py=py) in line
     assert "make setup PYTHON=python3.12" in line
     assert not venv.exists()  # nothing built
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_setup_installs_what_the_program_needs_and_test_adds_the_test_tools(tmp_path):
+    def plan(target: str) -> str:  # make -n: the commands it would run, none of them run
+        return subprocess.run(["make", "-n", "-C", str(ROOT), target, f"VENV={tmp_path / 'venv'}"],
+                              capture_output=True, text=True, timeout=60).stdout
+
+    setup, test = plan("setup"), plan("test")
+    assert "-r requirements.txt" in setup and "requirements-dev.txt" not in setup
+    assert "-r requirements-dev.txt" in test and "pytest" in test

@@ -13,7 +13,7 @@ ACTIONS = np.random.default_rng(0).integers(1, 6, 300)  # never NOOP
 def pipeline_frames(backend: str, sticky: float, actions: np.ndarray) -> np.ndarray:
     """Env 0 of the training pipeline (built as train() builds it), stepped with `actions`."""
     cfg = t.Config(backend=backend, envs=1, seed=3, env_threads=1, sticky=sticky)
-    _, source = t.build_pipeline(cfg, torch.device("cpu"))
+    _, source = t.net_and_source(cfg, torch.device("cpu"))
     if backend == "vector":
         env = source.env
         return np.stack([env.reset(seed=cfg.seed)[0][0], *(env.step(np.array([a]))[0][0] for a in actions)])
@@ -34,6 +34,7 @@ def test_sticky_actions_reach_the_training_emulator(backend):
     assert not np.array_equal(plain, pipeline_frames(backend, 0.25, ACTIONS))
 
 
+@pytest.mark.slow
 def test_a_sticky_run_stores_its_p_plays_with_it_and_resumes_only_with_it(tmp_path):
     proc = run_script("--sticky", "0.25", "--envs", "2", "--max-frames", "260", "--runs-dir", str(tmp_path))
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -2,6 +2,7 @@ import time
 
 import pytest
 import torch
+from conftest import GRAD_STATS, NOTEBOOK_METRICS
 
 import train_a2c_pong as t
 
@@ -60,33 +61,38 @@ def test_best_mean_is_tracked():
     assert tr.best_mean_reward == -15.0
 
 
+def metrics(value: float, grads: float | None = None) -> dict[str, torch.Tensor]:
+    """One update's metrics by name, as a2c_update returns them."""
+    grads = value if grads is None else grads
+    return {n: torch.tensor(grads if n in GRAD_STATS else value) for n in NOTEBOOK_METRICS}
+
+
 def test_metric_buffer_writes_means_of_ten_and_flushes_the_rest():
     w = Writer()
     buf = t.MetricBuffer(w)
     for k in range(25):
-        buf.add(torch.full((len(t.METRIC_NAMES),), float(k)), frame=100 * k)
+        buf.add(metrics(float(k)), frame=100 * k)
     loss = [(v, step) for n, v, step in w.scalars if n == "loss_total"]
     assert loss == [(4.5, 900), (14.5, 1900)]  # means of updates 0-9 and 10-19
     buf.flush(frame=2500)
     buf.flush(frame=2600)  # nothing left: writes nothing
     loss = [(v, step) for n, v, step in w.scalars if n == "loss_total"]
     assert loss[2:] == [(22.0, 2500)]  # the mean of the last five is not lost at a stop
-    assert {n for n, _, _ in w.scalars} == set(t.METRIC_NAMES)
+    assert {n for n, _, _ in w.scalars} == set(NOTEBOOK_METRICS)
 
 
 def test_gradient_statistics_are_the_mean_of_the_updates_that_took_them():
     w = Writer()
     buf = t.MetricBuffer(w)
     for k in range(15):
-        m = torch.full((len(t.METRIC_NAMES),), float(k))
-        if k % 10:  # --grad-stats-every 10: only updates 0 and 10 take the statistics
-            m[7:] = float("nan")
-        buf.add(m, frame=100 * k)
+        grads = float(k) if k % 10 == 0 else float("nan")  # --grad-stats-every 10: updates 0 and 10
+        buf.add(metrics(float(k), grads), frame=100 * k)
     buf.flush(frame=1500)
     grad = [(v, step) for n, v, step in w.scalars if n == "grad_l2"]
     loss = [(v, step) for n, v, step in w.scalars if n == "loss_total"]
     assert loss == [(4.5, 900), (12.0, 1500)]
     assert grad == [(0.0, 900), (10.0, 1500)]
-    buf.add(torch.tensor([1.0] * 7 + [float("nan")] * 3), frame=1600)
+    buf.add(metrics(1.0, float("nan")), frame=1600)
     buf.flush(frame=1600)  # a group without a sampled update writes no grad_* point
-    assert [n for n, _, step in w.scalars if step == 1600] == list(t.METRIC_NAMES[:7])
+    written = [n for n, _, step in w.scalars if step == 1600]
+    assert written == [n for n in NOTEBOOK_METRICS if n not in GRAD_STATS]

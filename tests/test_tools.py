@@ -1,21 +1,26 @@
-"""The plotting script of the README's training figure, on a real (short) run's event file."""
+"""The release tools in tools/: the training figure and its CSV from a real (short) run's event
+files, the shipped model file, and the scalar dump that proves a change left training alone."""
 
+import json
 import subprocess
 import sys
-from pathlib import Path
 
+import pytest
+import torch
 from catch_env import CatchVectorEnv
+from conftest import ROOT, scalars
 from PIL import Image
 
 import train_a2c_pong as t
 
-PLOT = Path(__file__).resolve().parent / "plot_reward.py"
+PLOT = ROOT / "tools" / "plot_reward.py"
 
 
 def plot(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(PLOT), *args], capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_plot_reads_the_run_and_writes_a_png(tmp_path):
     run = t.train(t.Config(envs=8, runs_dir=str(tmp_path / "runs"), max_frames=1500, stop_reward=100),
                   env=CatchVectorEnv(8))
@@ -35,6 +40,7 @@ def test_a_folder_without_rewards_is_one_line(tmp_path):
     assert not (tmp_path / "x.png").exists()
 
 
+@pytest.mark.slow
 def test_the_csv_spans_a_resumed_run_and_leaves_out_the_pause(tmp_path):
     import csv
     import time
@@ -60,20 +66,33 @@ def test_the_csv_spans_a_resumed_run_and_leaves_out_the_pause(tmp_path):
 
 
 def test_a_shipped_model_is_float16_with_its_provenance_and_plays_as_float32(tmp_path):
-    import torch
     from ship_model import ship
 
     source = tmp_path / "model_best.pt"
     weights = t.AtariA2C((4, 84, 84), 6).state_dict()
-    torch.save(t.model_file(t.Config(), weights, frame=1234), source)
+    torch.save(t.model_file(t.Config(runs_dir="/home/someone/runs"), weights, frame=1234), source)
     out = tmp_path / "shipped.pt"
     ship(source, out, commit="0" * 40)
     saved = torch.load(out, weights_only=True)
     assert {v.dtype for v in saved["model"].values()} == {torch.float16}
     assert saved["frame"] == 1234 and saved["commit"] == "0" * 40
+    assert "runs_dir" not in saved["config"] and saved["config"]["lr"] == t.Config().lr  # no machine path
     assert saved["pipeline"] == t.pipeline("vector")
     assert 6e6 < out.stat().st_size < 7e6  # about half the float32 file
     net, settings = t.load_model(out)
     assert settings == t.pipeline("vector")
     for name, v in net.state_dict().items():
         assert v.dtype == torch.float32 and torch.equal(v, weights[name].half().float())
+
+
+@pytest.mark.slow
+def test_the_scalar_dump_is_every_scalar_but_fps(tmp_path):
+    run = t.train(t.Config(envs=8, runs_dir=str(tmp_path), max_frames=1500, stop_reward=100),
+                  env=CatchVectorEnv(8))
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "scalars.py"), str(run.run_dir)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    dumped = json.loads(proc.stdout)
+    acc = scalars(run.run_dir)
+    assert set(dumped) == set(acc.Tags()["scalars"]) - {"fps"} and "loss_total" in dumped
+    assert dumped["reward"] == [[e.step, e.value] for e in acc.Scalars("reward")]

@@ -2,7 +2,7 @@
 """A run's record from its event files: reward_100 against frames and wall-clock hours, as a PNG
 and (with --csv) a CSV of every point.
 
-    python tests/plot_reward.py runs/<run> reward_100.png [--csv reward_100.csv] [--stop-reward 18]
+    python tools/plot_reward.py runs/<run> reward_100.png [--csv reward_100.csv] [--stop-reward 18]
 
 Each segment of a run (the first, and one per --resume) writes its own event file, read here
 with tensorboard's EventAccumulator. Wall seconds count training time only: a segment's clock

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Throughput of the program's variants, side by side in one process (a benchmark, not a test).
 
-    python tests/bench_throughput.py [--frames N] [--envs 50] [--cuda] [--variants vector two-pass ...]
+    python tools/bench_throughput.py [--frames N] [--envs 50] [--cuda] [--variants vector two-pass ...]
 
 Rows: vector (the default: one backward pass, grad statistics every 10th update), two-pass (the
 notebook's update: two backward passes every update, --grad-stats-every 1), bf16 (--bf16; refused
@@ -67,7 +67,8 @@ def update_ms(device: torch.device, repeats: int = 20, with_grad_stats: bool = F
     the program places it (channels-last conv weights on the CPU) or, placed=False, in the default
     layout; flags: Config fields; with_grad_stats: the second backward pass."""
     cfg = t.Config(**flags)
-    net = t.place(t.AtariA2C((4, 84, 84), 6), device) if placed else t.AtariA2C((4, 84, 84), 6).to(device)
+    net = t.AtariA2C((4, 84, 84), 6)
+    net = t.place(net, device, cfg.bf16) if placed else net.to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-3)
     states = torch.randint(0, 256, (128, 4, 84, 84), dtype=torch.uint8, device=device)
     actions = torch.randint(0, 6, (128,), device=device)

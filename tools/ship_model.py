@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write a run's model as a small file to commit: float16 weights with their provenance.
 
-    python tests/ship_model.py runs/<run>/model_best.pt docs/pong_a2c.pt
+    python tools/ship_model.py runs/<run>/model_best.pt docs/pong_a2c.pt
 
 The weights are stored in float16 (half the size of float32; `--play` widens them back to
 float32 on load), beside the pipeline settings `--play` rebuilds the env from, and where they
@@ -29,7 +29,8 @@ def ship(source: Path, out: Path, commit: str) -> dict:
     shipped = {
         "model": {k: v.to(torch.float16) if v.is_floating_point() else v for k, v in data["model"].items()},
         "pipeline": data["pipeline"], "frame": data["frame"], "date": data["date"],
-        "config": data["config"], "commit": commit, "versions": t.versions(),
+        "config": {k: v for k, v in data["config"].items() if k != "runs_dir"},  # a path of the training box
+        "commit": commit, "versions": t.versions(),
     }
     t.atomic_save(shipped, out)
     return shipped

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Frames to learn, the default pipeline against the seed's, on "catch" (a benchmark, not a test).
 
-    python tests/bench_frames_to_solve.py [--seeds 1 2 3 4 5]
+    python tools/bench_frames_to_solve.py [--seeds 1 2 3 4 5]
 
 Issue 3 asks that the default backend need no more frames to solve than the seed's pipeline
 (`--backend ptan`) with the same seed. On Pong that takes millions of frames per run, which
 needs a GPU; on the CPU this runs the comparison on catch (tests/catch_env.py), the task of
-tests/test_learning.py with its hyperparameters and bar: both pipelines train with the
+tests/test_learning.py with its hyperparameters and bar (TASK, BAR): both pipelines train with the
 program's own loop, network and update, and differ only in the experience source (ours over
 a vector of games, or ptan's ExperienceSourceFirstLast and PolicyAgent over a list of
 gymnasium envs) and so in where random numbers come from. For each seed it prints the frames
@@ -26,10 +26,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from catch_env import CatchEnv, CatchVectorEnv  # noqa: E402
-from test_learning import BAR, FRAMES, TASK  # noqa: E402
+from catch_env import BAR, FRAMES, TASK, CatchEnv, CatchVectorEnv  # noqa: E402
 
 import train_a2c_pong as t  # noqa: E402
 
