@@ -79,7 +79,8 @@ class Config:
     seed: int = setting(42, "random seed of numpy, torch and env i (seed + i)", modes=(TRAIN, PLAY),
                         learned=True)
     # How the program runs the method: where, on which frames, and what it keeps.
-    cuda: bool = setting(False, "run on the CUDA GPU (exit 2 if there is none)", modes=(TRAIN, PLAY))
+    cuda: bool = setting(False, "train or play on the CUDA GPU (exit 2 if there is none)",
+                         modes=(TRAIN, PLAY))
     backend: str = setting("vector", "vector: ale-py's vector env making the notebook's frames; ptan: the "
                            "notebook's experience pipeline on ptan 0.8.1's frames", modes=(TRAIN, PLAY),
                            learned=True, choices=("vector", "ptan"))
@@ -264,6 +265,11 @@ class UsageError(Exception):
 
 class NonFiniteError(Exception):
     """The loss or gradient went NaN/inf: training stops before the weights are touched."""
+
+
+def _flag(name: str) -> str:
+    """A Config field's command-line option."""
+    return "--" + name.replace("_", "-")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -676,6 +682,9 @@ def load_file(path: str | Path) -> Any:
     if p.is_dir():
         raise UsageError(f"{p}: is a folder, not a model or checkpoint file")
     if not p.is_file():
+        if (p.parent / "config.json").is_file():  # a run folder, early in its run
+            raise UsageError(f"{p}: no such file yet (a run writes model_best.pt when its first game "
+                             "ends, model_last.pt and checkpoint.pt at its first checkpoint)")
         raise UsageError(f"{p}: no such file")
     try:
         with p.open("rb") as f:
@@ -825,10 +834,6 @@ def resume_config(cfg: Config, given: set[str], ckpt: dict, path: str) -> Config
     merged = {**dataclasses.asdict(cfg), **{k: saved[k] for k in HYPERPARAMETERS if k in saved}}
     merged["name"] = saved.get("name", "")
     return Config(**merged)
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -989,6 +994,12 @@ def new_run_dir(cfg: Config) -> Path:
     raise UsageError(f"--runs-dir {root}: could not create a new run folder")
 
 
+def resume_command(checkpoint: Path, cfg: Config) -> str:
+    """The command that continues a run, as the user would type it here."""
+    script = shlex.quote(os.path.relpath(__file__))
+    return f"python {script} --resume {shlex.quote(str(checkpoint))}" + (" --cuda" if cfg.cuda else "")
+
+
 @dataclasses.dataclass
 class TrainResult:
     run_dir: Path
@@ -1127,12 +1138,6 @@ class Run:
         except OSError as e:
             print(f"warning: could not write {e.filename} ({e.strerror}); training goes on, "
                   "the previous file is intact", file=sys.stderr, flush=True)
-
-
-def resume_command(checkpoint: Path, cfg: Config) -> str:
-    """The command that continues a run, as the user would type it here."""
-    script = shlex.quote(os.path.relpath(__file__))
-    return f"python {script} --resume {shlex.quote(str(checkpoint))}" + (" --cuda" if cfg.cuda else "")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}  # lines arrive as they are printe
 def run_script(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
     """The script as a user runs it, in a subprocess, with its output captured."""
     return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
-                          timeout=timeout, env=ENV, cwd=kwargs.pop("cwd", ROOT), **kwargs)
+                          timeout=timeout, env=kwargs.pop("env", ENV), cwd=kwargs.pop("cwd", ROOT), **kwargs)
 
 
 def start_script(*args: str) -> subprocess.Popen:

@@ -134,6 +134,13 @@ def test_bad_files_exit_2_with_one_line_that_says_what_is_wrong(pong_run, tmp_pa
     assert "PytorchStreamReader" not in line and "If you are seeing" not in line  # words, not torch's
 
 
+def test_a_model_asked_for_before_the_run_wrote_it_is_explained(tmp_path, capsys):
+    (tmp_path / "config.json").write_text("{}")  # a run folder whose first game has not ended
+    assert t.main(["--play", str(tmp_path / "model_best.pt")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "no such file yet" in line and "when its first game ends" in line
+
+
 @pytest.mark.slow
 def test_a_checkpoint_with_a_damaged_optimizer_state_is_refused(pong_run, tmp_path):
     _, run_dir = pong_run

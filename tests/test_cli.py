@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import os
 import re
 
 import numpy as np
@@ -24,6 +25,10 @@ def check_run(run_dir) -> None:
         net.load_state_dict(saved["model"])
         assert saved["pipeline"] == t.pipeline(json.loads((run_dir / "config.json").read_text())["backend"])
     assert (run_dir / "config.json").is_file()
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("model_best.pt", "model_last.pt", "checkpoint.pt", "config.json"):  # readable alike
+        assert (run_dir / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
 
 
 @pytest.mark.slow

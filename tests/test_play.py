@@ -6,7 +6,7 @@ import signal
 import numpy as np
 import pytest
 import torch
-from conftest import run_script, start_script
+from conftest import ENV, run_script, start_script
 from PIL import Image, ImageSequence
 
 import train_a2c_pong as t
@@ -135,7 +135,9 @@ def test_play_records_a_gif_at_the_games_speed_that_holds_the_last_screen(pong_r
 @pytest.mark.slow
 def test_play_says_how_it_plays_and_shows_the_score_during_a_slow_game(pong_run, monkeypatch, capsys):
     _, run_dir = pong_run
-    proc = run_script("--play", str(run_dir / "model_last.pt"), "--episodes", "1", "--sticky", "0.25")
+    two = {**ENV, "OMP_NUM_THREADS": "2"}  # torch's own choice would be 2 threads
+    proc = run_script("--play", str(run_dir / "model_last.pt"), "--episodes", "1", "--sticky", "0.25",
+                      env=two)
     assert proc.stdout.splitlines()[0] == (
         "playing on cpu with 1 torch thread: sampled actions, sticky actions 0.25 (trained with 0)")
     proc = run_script("--play", str(run_dir / "model_last.pt"), "--episodes", "1", "--torch-threads", "2",
