@@ -1299,8 +1299,9 @@ Three modes:
 """
 EPILOG = """\
 A run writes runs/<date>_<host>-pong-a2c[-name]/: the TensorBoard event files (tensorboard
---logdir runs), config.json, model_best.pt (the best 100-game mean, after the first 100 games'
-first game), model_last.pt and checkpoint.pt (every --save-every minutes and at the end).
+--logdir runs), config.json, model_best.pt (the weights at the best 100-game mean so far, from
+the first finished game on), model_last.pt and checkpoint.pt (every --save-every minutes and at
+the end).
 
 Exit status: 0 done, 1 a file could not be written at the end, 2 bad input, 3 a non-finite
 loss, 130 stopped by SIGINT (Ctrl-C), 143 by SIGTERM. Ctrl-C while training saves a checkpoint.
