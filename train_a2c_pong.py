@@ -1046,9 +1046,10 @@ class Run:
             self.frame = history.frame
             print(f"resumed {self.dir} at frame {self.frame:,}, {self.tracker.episodes} episodes", flush=True)
         else:
-            rows = "\n".join(f"|{k}|{v}|" for k, v in saved_config(self.cfg).items())
+            config = saved_config(self.cfg)
+            rows = "\n".join(f"|{k}|{v}|" for k, v in config.items())
             self.writer.add_text("hyperparameters", f"|param|value|\n|-|-|\n{rows}")
-            (self.dir / "config.json").write_text(json.dumps(saved_config(self.cfg), indent=2) + "\n")
+            (self.dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
             print(net, flush=True)
             print(f"run folder: {self.dir}", flush=True)
         self.first_frame = self.frame
