@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,15 @@ def start_script(*args: str) -> subprocess.Popen:
     """The script started in the background, for tests that signal it while it runs."""
     return subprocess.Popen([sys.executable, str(SCRIPT), *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT)
+
+
+@pytest.fixture(autouse=True)
+def torch_threads():
+    """main() sets torch's thread count for --play (and --torch-threads for training): a test that
+    calls it in-process must not leave its count to the tests after it."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
 
 
 def scalars(run_dir) -> EventAccumulator:
