@@ -8,7 +8,7 @@ plumbing it calls. Where the program departs from the notebook, and why: README.
 
     python train_a2c_pong.py --cuda            # train until the 100-game mean exceeds 18
     tensorboard --logdir runs                  # watch it learn
-    python train_a2c_pong.py --play docs/pong_a2c.pt
+    python train_a2c_pong.py --play docs/pong_a2c_sticky.pt   # trained with sticky actions
 """
 
 from __future__ import annotations
@@ -1296,7 +1296,8 @@ A2C on Atari Pong, after the A2C chapter of Deep Reinforcement Learning Hands-On
 Three modes:
   train   (no mode flag) train until the mean of the last 100 games exceeds --stop-reward
   resume  --resume runs/<run>/checkpoint.pt continues a stopped run with its hyperparameters
-  play    --play MODEL plays Pong with a saved agent (docs/pong_a2c.pt, runs/<run>/model_best.pt)
+  play    --play MODEL plays Pong with a saved agent (docs/pong_a2c_sticky.pt, docs/pong_a2c.pt,
+          runs/<run>/model_best.pt)
 """
 EPILOG = """\
 A run writes runs/<date>_<host>-pong-a2c[-name]/: the TensorBoard event files (tensorboard
