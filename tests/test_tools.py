@@ -14,6 +14,7 @@ from PIL import Image
 import train_a2c_pong as t
 
 PLOT = ROOT / "tools" / "plot_reward.py"
+FRAMES_BENCH = ROOT / "tools" / "bench_frames_to_solve.py"
 
 
 def plot(*args: str) -> subprocess.CompletedProcess:
@@ -96,3 +97,14 @@ def test_the_scalar_dump_is_every_scalar_but_fps(tmp_path):
     acc = scalars(run.run_dir)
     assert set(dumped) == set(acc.Tags()["scalars"]) - {"fps"} and "loss_total" in dumped
     assert dumped["reward"] == [[e.step, e.value] for e in acc.Scalars("reward")]
+
+
+@pytest.mark.slow
+def test_the_frames_to_learn_bench_runs_both_pipelines_on_catch():
+    proc = subprocess.run([sys.executable, str(FRAMES_BENCH), "--seeds", "1", "--max-frames", "2000"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr  # the ptan pipeline builds its envs through make_pong_env
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("catch, bar ") and "at most 2,000 frames" in lines[0]
+    assert lines[2].split()[:3] == ["1", "not", "not"]  # 2,000 frames: neither passes the bar
+    assert lines[-1].startswith("median frames to bar, default/ptan: ")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Frames to learn, the default pipeline against the seed's, on "catch" (a benchmark, not a test).
 
-    python tools/bench_frames_to_solve.py [--seeds 1 2 3 4 5]
+    python tools/bench_frames_to_solve.py [--seeds 1 2 3 4 5] [--max-frames N]
 
 Issue 3 asks that the default backend need no more frames to solve than the seed's pipeline
 (`--backend ptan`) with the same seed. On Pong that takes millions of frames per run, which
@@ -33,9 +33,9 @@ from catch_env import BAR, FRAMES, TASK, CatchEnv, CatchVectorEnv  # noqa: E402
 import train_a2c_pong as t  # noqa: E402
 
 
-def frames_to_bar(backend: str, seed: int, runs_dir: str) -> tuple[int | None, float]:
+def frames_to_bar(backend: str, seed: int, runs_dir: str, max_frames: int) -> tuple[int | None, float]:
     """Frames the run needed to pass the bar (None if it did not) and its wall seconds."""
-    cfg = t.Config(runs_dir=runs_dir, max_frames=FRAMES, stop_reward=BAR, seed=seed, backend=backend,
+    cfg = t.Config(runs_dir=runs_dir, max_frames=max_frames, stop_reward=BAR, seed=seed, backend=backend,
                    save_every=1e9, **TASK)
     env = CatchVectorEnv(cfg.envs) if backend == "vector" else None
     start = time.perf_counter()
@@ -47,15 +47,16 @@ def frames_to_bar(backend: str, seed: int, runs_dir: str) -> tuple[int | None, f
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    p.add_argument("--max-frames", type=int, default=FRAMES, help="frames a run may take")
     args = p.parse_args()
-    # The seed's pipeline builds its envs with make_pong_env(i, seed): give it games of catch.
-    t.make_pong_env = lambda i, seed, render_mode=None: CatchEnv(seed + i)
-    print(f"catch, bar {BAR} over 100 games, at most {FRAMES:,} frames, {TASK}")
+    # The seed's pipeline builds its envs with make_pong_env(i, seed, sticky=...): give it catch.
+    t.make_pong_env = lambda i, seed, render_mode=None, sticky=0.0: CatchEnv(seed + i)
+    print(f"catch, bar {BAR} over 100 games, at most {args.max_frames:,} frames, {TASK}")
     print(f"{'seed':>4} {'default':>9} {'ptan':>9} {'s default':>10} {'s ptan':>7}")
     needed: dict[str, list[float]] = {"vector": [], "ptan": []}
     with tempfile.TemporaryDirectory() as runs:
         for seed in args.seeds:
-            row = {b: frames_to_bar(b, seed, runs) for b in needed}
+            row = {b: frames_to_bar(b, seed, runs, args.max_frames) for b in needed}
             for b, (frames, _) in row.items():
                 needed[b].append(frames if frames is not None else float("inf"))
             cells = [f"{f:,}" if f is not None else "not" for f, _ in row.values()]
