@@ -7,6 +7,7 @@ unsolved at 30M frames), its score table the play logs."""
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,10 +76,12 @@ def test_a_freshly_initialized_agent_does_not(tmp_path):
     assert len(scores) == 2 and all(s < 0 for s in scores) and sum(scores) / 2 < -15, scores
 
 
+@functools.cache  # read once per agent, as the module-scoped fixtures did: tests only read them
 def shipped(agent: Agent) -> dict:
     return torch.load(agent.model, weights_only=True)
 
 
+@functools.cache
 def record(agent: Agent) -> list[dict[str, str]]:
     with agent.record.open() as f:
         return list(csv.DictReader(f))
