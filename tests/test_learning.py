@@ -1,5 +1,5 @@
 """Proof of learning on the CPU: the program's own loop, network, unpack_batch and update learn
-"catch" (tests/catch_env.py), and two sabotaged variants of the method do not.
+"catch" (tools/catch_env.py), and two sabotaged variants of the method do not.
 
 Hyperparameters are the seed's except those the task needs, named in TASK: with the seed's
 Adam eps of 1e-3 and clip of 0.1 the steps are tuned for millions of Pong frames, far more than

@@ -5,7 +5,7 @@
 
 Issue 3 asks that the default backend need no more frames to solve than the seed's pipeline
 (`--backend ptan`) with the same seed. On Pong that takes millions of frames per run, which
-needs a GPU; on the CPU this runs the comparison on catch (tests/catch_env.py), the task of
+needs a GPU; on the CPU this runs the comparison on catch (tools/catch_env.py), the task of
 tests/test_learning.py with its hyperparameters and bar (TASK, BAR): both pipelines train with the
 program's own loop, network and update, and differ only in the experience source (ours over
 a vector of games, or ptan's ExperienceSourceFirstLast and PolicyAgent over a list of
@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from catch_env import BAR, FRAMES, TASK, CatchEnv, CatchVectorEnv  # noqa: E402
 
@@ -37,7 +36,7 @@ def frames_to_bar(backend: str, seed: int, runs_dir: str, max_frames: int) -> tu
     """Frames the run needed to pass the bar (None if it did not) and its wall seconds."""
     cfg = t.Config(runs_dir=runs_dir, max_frames=max_frames, stop_reward=BAR, seed=seed, backend=backend,
                    save_every=1e9, **TASK)
-    env = CatchVectorEnv(cfg.envs) if backend == "vector" else None
+    env = CatchVectorEnv(cfg.envs) if backend == "vector" else [CatchEnv(seed + i) for i in range(cfg.envs)]
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):  # the run's own progress lines
         result = t.train(cfg, env=env)
@@ -49,8 +48,6 @@ def main() -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     p.add_argument("--max-frames", type=int, default=FRAMES, help="frames a run may take")
     args = p.parse_args()
-    # The seed's pipeline builds its envs with make_pong_env(i, seed, sticky=...): give it catch.
-    t.make_pong_env = lambda i, seed, render_mode=None, sticky=0.0: CatchEnv(seed + i)
     print(f"catch, bar {BAR} over 100 games, at most {args.max_frames:,} frames, {TASK}")
     print(f"{'seed':>4} {'default':>9} {'ptan':>9} {'s default':>10} {'s ptan':>7}")
     needed: dict[str, list[float]] = {"vector": [], "ptan": []}
