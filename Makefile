@@ -49,8 +49,10 @@ $(VENV)/.dev: $(VENV)/.installed requirements-dev.txt
 	$(PIP) install -r requirements-dev.txt
 	touch $@
 
+# Says the command it runs, --cuda or not, before it runs it.
 train: setup
-	$(PY) train_a2c_pong.py $(CUDA_FLAG) $(ARGS)
+	@flag=$(CUDA_FLAG); echo "$(PY) train_a2c_pong.py $${flag:+$$flag }$(ARGS)"; \
+	$(PY) train_a2c_pong.py $$flag $(ARGS)
 
 test: dev
 	$(PY) -m pytest -q --durations=10 tests

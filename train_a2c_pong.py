@@ -16,12 +16,14 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import csv
 import dataclasses
 import json
 import math
 import os
 import platform
 import shlex
+import shutil
 import signal
 import socket
 import sys
@@ -48,15 +50,25 @@ POSITIVE = ("a positive number", lambda v: 0 < v < math.inf)
 NON_NEGATIVE = ("0 or more", lambda v: 0 <= v < math.inf)
 FRACTION = ("a number in [0, 1]", lambda v: 0 <= v <= 1)
 FINITE = ("a finite number", math.isfinite)
+SEED_RANGE = ("an integer in [0, 2**32 - 1]", lambda v: 0 <= v < 2**32)
 PLAIN_NAME = ("a plain name without '/'", lambda v: v not in (".", "..") and not {"/", os.sep, "\0"} & set(v))
 
 
+LOCKED, KEPT, REFUSED = "locked", "kept", "refused"  # what --resume does with a setting
+
+
 def setting(default: Any, help: str, check: tuple[str, Callable[[Any], bool]] | None = None,
-            modes: tuple[str, ...] = (TRAIN,), learned: bool = False, **flag: Any) -> Any:
+            modes: tuple[str, ...] = (TRAIN,), on_resume: str | None = None, shown: str | None = None,
+            **flag: Any) -> Any:
     """A Config field: its default, its --help line, the check of a value given on the command
-    line, the modes that take it, and whether it shapes what is learned (then a resumed run keeps
-    its checkpoint's value). `flag`: more argparse settings (choices, metavar)."""
-    meta = {"help": help, "check": check, "modes": modes, "learned": learned, "flag": flag}
+    line, the modes that take it, and what --resume does with it: LOCKED (it shapes what is
+    learned: the checkpoint's value, and a flag that contradicts it is refused), KEPT (it changes
+    only speed or when to stop: the checkpoint's value unless the flag is given, recorded per
+    segment), REFUSED (it names a new run's folder: refused), None (this invocation's value).
+    `shown`: the default as --help says it, where the value alone would mislead; `flag`: more
+    argparse settings (choices, metavar, action)."""
+    meta = {"help": help, "check": check, "modes": modes, "on_resume": on_resume, "shown": shown,
+            "flag": flag}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -65,43 +77,45 @@ class Config:
     """Every setting of the program, and so its command line; the hyperparameters come first,
     with the notebook's values as defaults."""
 
-    gamma: float = setting(0.99, "discount factor", FRACTION, learned=True)
-    lr: float = setting(0.001, "Adam learning rate", POSITIVE, learned=True)
+    gamma: float = setting(0.99, "discount factor", FRACTION, on_resume=LOCKED)
+    lr: float = setting(0.001, "Adam learning rate", POSITIVE, on_resume=LOCKED)
     adam_eps: float = setting(0.001, "Adam epsilon (the notebook's large value helps convergence)",
-                              POSITIVE, learned=True)
-    entropy_beta: float = setting(0.01, "weight of the entropy bonus", NON_NEGATIVE, learned=True)
-    batch_size: int = setting(128, "transitions per gradient update", POSITIVE, learned=True)
-    envs: int = setting(50, "parallel Pong environments", POSITIVE, learned=True)
-    reward_steps: int = setting(4, "N of the N-step return", POSITIVE, learned=True)
-    clip_grad: float = setting(0.1, "max L2 norm of the gradient", POSITIVE, learned=True)
+                              POSITIVE, on_resume=LOCKED)
+    entropy_beta: float = setting(0.01, "weight of the entropy bonus", NON_NEGATIVE, on_resume=LOCKED)
+    batch_size: int = setting(128, "transitions per gradient update", POSITIVE, on_resume=LOCKED)
+    envs: int = setting(50, "parallel Pong environments", POSITIVE, on_resume=LOCKED)
+    reward_steps: int = setting(4, "N of the N-step return", POSITIVE, on_resume=LOCKED)
+    clip_grad: float = setting(0.1, "max L2 norm of the gradient", POSITIVE, on_resume=LOCKED)
     stop_reward: float = setting(18.0, "stop when the mean reward of the last 100 games exceeds this "
-                                 "(not before 100 games)", FINITE, learned=True)
-    seed: int = setting(42, "random seed of numpy, torch and env i (seed + i)", modes=(TRAIN, PLAY),
-                        learned=True)
+                                 "(not before 100 games)", FINITE, on_resume=KEPT)
+    seed: int = setting(42, "random seed of numpy, torch and env i (seed + i)", SEED_RANGE,
+                        modes=(TRAIN, PLAY), on_resume=LOCKED)
     # How the program runs the method: where, on which frames, and what it keeps.
     cuda: bool = setting(False, "train or play on the CUDA GPU (exit 2 if there is none)",
                          modes=(TRAIN, PLAY))
     backend: str = setting("vector", "vector: ale-py's vector env making the notebook's frames; ptan: the "
                            "notebook's experience pipeline on ptan 0.8.1's frames", modes=(TRAIN, PLAY),
-                           learned=True, choices=("vector", "ptan"))
+                           on_resume=LOCKED, choices=("vector", "ptan"))
     sticky: float = setting(0.0, "sticky actions: each emulator frame repeats the previous action with "
                             "probability P (ALE v5's protocol: 0.25; the notebook's: 0). --play: instead "
                             "of the value the model was trained with", FRACTION, modes=(TRAIN, PLAY),
-                            learned=True, metavar="P")
+                            on_resume=LOCKED, shown="0.0 to train; --play: the model's", metavar="P")
     baseline: str = setting("state", "policy-gradient baseline: state: each sample's own V(s), as A2C "
                             "defines it; batch-mean: the notebook's broadcast loss (README)",
-                            learned=True, choices=("state", "batch-mean"))
+                            on_resume=LOCKED, choices=("state", "batch-mean"))
     max_frames: int | None = setting(None, "stop after this many frames of this invocation (a frame: one "
                                      "agent step of one env)", POSITIVE)
-    name: str = setting("", "suffix of the run folder's name", PLAIN_NAME)
-    runs_dir: str = setting("runs", "folder that holds one folder per run")
+    name: str = setting("", "suffix of the run folder's name", PLAIN_NAME, on_resume=REFUSED)
+    runs_dir: str = setting("runs", "folder that holds one folder per run", on_resume=REFUSED)
     save_every: float = setting(10.0, "minutes between periodic checkpoints", POSITIVE)
     grad_stats_every: int = setting(10, "log grad_l2/max/var from every K-th update, which then takes a "
                                     "second backward pass (1: every update, as the notebook)", POSITIVE)
     bf16: bool = setting(False, "forward passes under bfloat16 autocast (CUDA, or a CPU with native "
-                         "bf16); losses, gradients and Adam stay float32", learned=True)
+                         "bf16); losses, gradients and Adam stay float32", on_resume=KEPT,
+                         action=argparse.BooleanOptionalAction)
     async_envs: bool = setting(False, "vector backend: step the envs while the update runs; actions may "
-                               "then come from weights one update old", learned=True)
+                               "then come from weights one update old", on_resume=KEPT,
+                               action=argparse.BooleanOptionalAction)
     env_threads: int = setting(0, "threads of the vector env (0: one per core)", NON_NEGATIVE)
     torch_threads: int = setting(0, "CPU threads of torch (0: torch's choice to train, 1 to play)",
                                  NON_NEGATIVE, modes=(TRAIN, PLAY))
@@ -223,11 +237,11 @@ def a2c_update(net: AtariA2C, optimizer: torch.optim.Optimizer, states: torch.Te
             "loss_total": (rest + losses.policy).detach(), **stats}
 
 
-def train(cfg: Config, env: VectorEnv | None = None, resume: dict | None = None,
+def train(cfg: Config, env: VectorEnv | Sequence[gym.Env] | None = None, resume: dict | None = None,
           run_dir: Path | None = None) -> TrainResult:
     """The notebook's training cell: N-step experience from cfg.envs games, an update per
     cfg.batch_size of it, until the mean of the last 100 games exceeds cfg.stop_reward (or
-    --max-frames, or a signal). `env` lets the tests train on another task."""
+    --max-frames, or a signal). `env` trains on another task (tools/catch_env.py)."""
     device = pick_device(cfg.cuda)
     prepare(cfg, device)
     run = Run(cfg, resume, run_dir)
@@ -369,11 +383,11 @@ def _register_ale() -> None:
     gym.register_envs(ale_py)
 
 
-# How each backend makes its frames. Stored with every model and checkpoint (with the sticky
-# actions it trained with), so that --play rebuilds the env a model was trained on, and refuses
-# one whose frames this program no longer makes.
+# How each backend makes its frames: every setting its builder reads (make_vector_env with
+# NotebookFrames, make_pong_env). Stored with every model and checkpoint, with the sticky actions
+# it trained with, so that --play rebuilds a model's env from the settings in its own file.
 PIPELINES: dict[str, dict[str, Any]] = {
-    "vector": {  # ptan 0.7's wrap_dqn, which the notebook ran, from ale-py's vector env (README table)
+    "vector": {  # ptan 0.7's wrap_dqn, which the notebook ran, from ale-py's vector env (docs/reference.md)
         "noop_max": 30, "frame_skip": 4, "maxpool": True, "fire_reset": "ale", "episodic_life": True,
         "grayscale": "ale", "resize": [110, 84], "crop_rows": [18, 102], "transpose": True,
         "stack": 4, "stack_fill": "first", "reward_clipping": True, "action_set": "minimal",
@@ -386,6 +400,16 @@ PIPELINES: dict[str, dict[str, Any]] = {
         "max_frames_per_episode": 108_000,
     },
 }
+# The values a builder can make of a setting that names a way of doing (the others are numbers
+# and switches it passes on): ale-py's vector env has one grayscale (ALE's palette), and ptan's
+# wrap_dqn makes its frames one way whatever it is asked.
+CHOICES: dict[str, dict[str, tuple]] = {
+    "vector": {"fire_reset": ("ale", "none"), "grayscale": ("ale",), "stack_fill": ("first", "zeros"),
+               "action_set": ("minimal", "full")},
+    "ptan": {"fire_reset": ("sb3",), "grayscale": ("opencv",), "stack_fill": ("zeros",),
+             "action_set": ("minimal", "full"), "frame_skip": (4,), "maxpool": (True,), "resize": ([84, 84],),
+             "crop_rows": (None,), "transpose": (False,)},
+}
 
 
 def pipeline(backend: str, sticky: float = 0.0) -> dict[str, Any]:
@@ -393,7 +417,28 @@ def pipeline(backend: str, sticky: float = 0.0) -> dict[str, Any]:
     return {"backend": backend, **PIPELINES[backend], "repeat_action_probability": sticky}
 
 
-def make_pong_env(i: int, seed: int, render_mode: str | None = None, sticky: float = 0.0) -> gym.Env:
+def frames_of(settings: dict[str, Any]) -> dict[str, Any]:
+    """The frame settings of a stored pipeline: all but its backend and sticky actions."""
+    return {k: v for k, v in settings.items() if k not in ("backend", "repeat_action_probability")}
+
+
+def frame_settings(backend: str, frames: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A backend's frame settings (its PIPELINES entry unless given), checked: the same keys, each
+    value one its builder makes (CHOICES) or of the default's type. One UsageError line if not."""
+    default = PIPELINES[backend]
+    frames = dict(default if frames is None else frames)
+    if set(frames) != set(default):
+        raise UsageError(f"{backend} frames: settings {sorted(set(frames) ^ set(default))} are not this "
+                         "program's")
+    for key, value in frames.items():
+        allowed = CHOICES[backend].get(key)
+        if (value not in allowed) if allowed else type(value) is not type(default[key]):
+            raise UsageError(f"{backend} frames: {key} {value!r} is not one this program makes")
+    return frames
+
+
+def make_pong_env(i: int, seed: int, render_mode: str | None = None, sticky: float = 0.0,
+                  frames: dict[str, Any] | None = None) -> gym.Env:
     """The notebook's env on today's ptan, seeded once below ptan's frame stack.
 
     ptan's BufferWrapper.reset drops its `seed`, so we seed the raw ALE env with seed+i before
@@ -403,14 +448,17 @@ def make_pong_env(i: int, seed: int, render_mode: str | None = None, sticky: flo
     import ptan
 
     _register_ale()
-    settings = PIPELINES["ptan"]
+    s = frame_settings("ptan", frames)
     env = gym.make(ENV_ID, render_mode=render_mode, repeat_action_probability=sticky,
-                   full_action_space=False, max_num_frames_per_episode=settings["max_frames_per_episode"])
+                   full_action_space=s["action_set"] == "full",
+                   max_num_frames_per_episode=s["max_frames_per_episode"])
     env.reset(seed=seed + i)
-    return ptan.common.wrappers.wrap_dqn(env, noop_max=settings["noop_max"])
+    return ptan.common.wrappers.wrap_dqn(env, stack_frames=s["stack"], episodic_life=s["episodic_life"],
+                                         clip_reward=s["reward_clipping"], noop_max=s["noop_max"])
 
 
-def make_vector_env(num_envs: int, threads: int = 0, sticky: float = 0.0, rgb: bool = False) -> VectorEnv:
+def make_vector_env(num_envs: int, threads: int = 0, sticky: float = 0.0, rgb: bool = False,
+                    frames: dict[str, Any] | None = None) -> VectorEnv:
     """ale-py's C++ vector env making the notebook's frames (NotebookFrames), every setting explicit.
 
     rgb=True gives the raw RGB screens (max-pooled like the frames) instead, for --record: the
@@ -419,18 +467,18 @@ def make_vector_env(num_envs: int, threads: int = 0, sticky: float = 0.0, rgb: b
     from ale_py.vector_env import AtariVectorEnv
 
     _register_ale()
-    s = PIPELINES["vector"]
+    s = frame_settings("vector", frames)
     env = AtariVectorEnv(
         ALE_GAME, num_envs=num_envs, num_threads=threads or (os.cpu_count() or 1),
-        repeat_action_probability=sticky, full_action_space=False,
+        repeat_action_probability=sticky, full_action_space=s["action_set"] == "full",
         max_num_frames_per_episode=s["max_frames_per_episode"], noop_max=s["noop_max"],
-        episodic_life=s["episodic_life"], reward_clipping=s["reward_clipping"], use_fire_reset=True,
-        grayscale=not rgb, img_height=210 if rgb else s["resize"][0],
+        episodic_life=s["episodic_life"], reward_clipping=s["reward_clipping"],
+        use_fire_reset=s["fire_reset"] == "ale", grayscale=not rgb, img_height=210 if rgb else s["resize"][0],
         img_width=160 if rgb else s["resize"][1],
         stack_num=1 if rgb else s["stack"], frameskip=s["frame_skip"], maxpool=s["maxpool"],
         autoreset_mode="SameStep",
     )
-    return env if rgb else NotebookFrames(env)
+    return env if rgb else NotebookFrames(env, s)
 
 
 class NotebookFrames:
@@ -439,22 +487,26 @@ class NotebookFrames:
     ptan 0.7's ProcessFrame84 kept rows 18:102 (the score band is cut off), its ImageToPyTorch
     swapped axes 2 and 0 of the (84, 84, 1) frame (so the network saw it transposed), and its
     FrameStack filled all four slots with an episode's first frame, where ale-py puts zeros.
+    Each of the three is a setting (crop_rows, transpose, stack_fill).
     """
 
-    def __init__(self, env: Any) -> None:
+    def __init__(self, env: Any, frames: dict[str, Any]) -> None:
         self.env = env
         self.num_envs = env.num_envs
         self.stack = env.single_observation_space.shape[0]
-        self.rows = slice(*PIPELINES["vector"]["crop_rows"])
-        width = env.single_observation_space.shape[2]
-        self.single_observation_space = gym.spaces.Box(0, 255, (self.stack, width, width), np.uint8)
+        height, width = env.single_observation_space.shape[1:]
+        self.rows = slice(*frames["crop_rows"]) if frames["crop_rows"] is not None else slice(None)
+        self.transpose, self.fill_first = frames["transpose"], frames["stack_fill"] == "first"
+        shape = (len(range(height)[self.rows]), width)[::-1 if self.transpose else 1]
+        self.single_observation_space = gym.spaces.Box(0, 255, (self.stack, *shape), np.uint8)
         self.single_action_space = env.single_action_space
         self.age = np.zeros(self.num_envs, dtype=np.int64)  # steps since each env's episode began
 
     def _frames(self, obs: np.ndarray, started: np.ndarray) -> np.ndarray:
         self.age = np.where(started, 0, self.age + 1)
-        out = np.ascontiguousarray(obs[:, :, self.rows, :].transpose(0, 1, 3, 2))
-        for age in range(self.stack - 1):  # slots before an episode's first frame hold zeros
+        out = obs[:, :, self.rows, :]
+        out = np.ascontiguousarray(out.transpose(0, 1, 3, 2) if self.transpose else out)
+        for age in range(self.stack - 1 if self.fill_first else 0):  # slots before the first frame
             young = self.age == age
             if young.any():
                 first = self.stack - 1 - age
@@ -600,18 +652,20 @@ class Timings:
         return wrapper
 
 
-def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | None = None,
+def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | Sequence[gym.Env] | None = None,
                    env_seed: int | None = None, timings: Timings | None = None) -> tuple[AtariA2C, Any]:
-    """The network and the experience source of the chosen backend (or of `env`, if given),
-    env i seeded with env_seed + i (default: the run's seed)."""
+    """The network and the experience source of the chosen backend, on Pong or on `env` (a
+    VectorEnv for the vector backend, a list of gymnasium envs for ptan's), Pong's env i seeded
+    with env_seed + i (default: the run's seed)."""
     timings = timings or Timings()
     env_seed = cfg.seed if env_seed is None else env_seed
     if cfg.async_envs and cfg.backend == "ptan":
         raise UsageError("--async-envs works with --backend vector only (ptan's source steps its own envs)")
-    if env is None and cfg.backend == "ptan":
+    if cfg.backend == "ptan":
         import ptan
 
-        envs = [make_pong_env(i, env_seed, sticky=cfg.sticky) for i in range(cfg.envs)]
+        envs = list(env) if env is not None else [make_pong_env(i, env_seed, sticky=cfg.sticky)
+                                                   for i in range(cfg.envs)]
         shape, n_actions = envs[0].observation_space.shape, envs[0].action_space.n
         net = place(AtariA2C(shape, n_actions), device, cfg.bf16)
         agent = ptan.agent.PolicyAgent(model=lambda x: net(x)[0], apply_softmax=True, device=device)
@@ -631,7 +685,8 @@ def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | None = No
 # Checkpoints and model files
 # ---------------------------------------------------------------------------------------------
 
-HYPERPARAMETERS = tuple(f.name for f in dataclasses.fields(Config) if f.metadata["learned"])
+HYPERPARAMETERS = tuple(f.name for f in dataclasses.fields(Config) if f.metadata["on_resume"] == LOCKED)
+PER_SEGMENT = tuple(f.name for f in dataclasses.fields(Config) if f.metadata["on_resume"] == KEPT)
 
 
 def saved_config(cfg: Config) -> dict[str, Any]:
@@ -639,13 +694,13 @@ def saved_config(cfg: Config) -> dict[str, Any]:
     return {f.name: getattr(cfg, f.name) for f in dataclasses.fields(Config) if TRAIN in f.metadata["modes"]}
 
 
-def atomic_save(obj: Any, path: Path) -> None:
-    """torch.save to a temporary file in the same folder, then rename: never a torn file. Readable
-    by all, as config.json and the event files are, so that others on the machine can play it."""
+def atomic_write(path: Path, write: Callable[[typing.BinaryIO], Any]) -> None:
+    """write(file) into a temporary file in the same folder, then rename: never a torn file.
+    Readable by all, as the event files are, so that others on the machine can play a model."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
+            write(f)
             f.flush()
             os.fchmod(f.fileno(), 0o666 & ~_umask())
             os.fsync(f.fileno())
@@ -655,6 +710,16 @@ def atomic_save(obj: Any, path: Path) -> None:
         if isinstance(e, OSError):  # name the file we meant, not the temporary one
             raise OSError(e.errno, e.strerror, str(path)) from None
         raise
+
+
+def atomic_save(obj: Any, path: Path) -> None:
+    """torch.save, atomically (atomic_write)."""
+    atomic_write(path, lambda f: torch.save(obj, f))
+
+
+def write_json(obj: Any, path: Path) -> None:
+    """A JSON file, atomically (atomic_write)."""
+    atomic_write(path, lambda f: f.write((json.dumps(obj, indent=2) + "\n").encode()))
 
 
 def _umask() -> int:
@@ -725,9 +790,11 @@ def load_model(path: str | Path, backend: str | None = None) -> tuple[AtariA2C, 
         raise UsageError(f"{path}: was trained with --backend {settings['backend']}, not {backend}")
     # Files saved before --sticky existed for training hold no such key: they trained without.
     settings = {**settings, "repeat_action_probability": settings.get("repeat_action_probability", 0.0)}
-    if settings != pipeline(settings["backend"], settings["repeat_action_probability"]):
+    try:
+        frame_settings(settings["backend"], frames_of(settings))
+    except UsageError as e:
         raise UsageError(f"{path}: was trained on frames this version of the program does not make "
-                         f"({settings})")
+                         f"({e})") from None
     data = data.get("model")
     if not isinstance(data, dict):
         raise UsageError(f"{path}: holds a {type(data).__name__}, not a model state dict")
@@ -749,11 +816,13 @@ def versions() -> dict[str, str]:
     return {k: str(v) for k, v in found.items()}
 
 
-def model_file(cfg: Config, weights: dict[str, torch.Tensor], frame: int) -> dict:
-    """What model_best.pt and model_last.pt hold: host weights and what --play needs to rebuild
-    the training env, plus when they were saved."""
-    return {"model": weights, "pipeline": pipeline(cfg.backend, cfg.sticky), "frame": frame,
-            "date": datetime.now().isoformat(timespec="seconds"), "config": saved_config(cfg)}
+def model_file(weights: dict[str, torch.Tensor], frame: int, settings: dict[str, Any], config: dict[str, Any],
+               date: str | None = None, **provenance: Any) -> dict:
+    """What a model file holds (model_best.pt, model_last.pt, a shipped agent): the weights, the
+    pipeline settings --play rebuilds the training env from, the training config, the frame and
+    date it was saved at, and `provenance` (a shipped agent's commit and versions)."""
+    return {"model": weights, "pipeline": settings, "frame": frame,
+            "date": date or datetime.now().isoformat(timespec="seconds"), "config": config, **provenance}
 
 
 def rng_state() -> dict[str, Any]:
@@ -784,8 +853,9 @@ class History(NamedTuple):
 
 
 def make_checkpoint(cfg: Config, net: AtariA2C, optimizer: torch.optim.Optimizer, history: History,
-                    segment: int = 0) -> dict:
-    """Everything --resume needs, plus how the run was made."""
+                    segment: int = 0, seconds: float = 0.0, segments: Sequence[dict] = ()) -> dict:
+    """Everything --resume needs, plus how the run was made: its training seconds so far and
+    each segment's settings (segment_record)."""
     if not all(bool(torch.isfinite(p).all()) for p in net.parameters()):
         raise NonFiniteError("refusing to save non-finite weights")
     return {
@@ -793,7 +863,17 @@ def make_checkpoint(cfg: Config, net: AtariA2C, optimizer: torch.optim.Optimizer
         "frame": history.frame, "episodes": history.episodes, "best_mean_reward": history.best_mean_reward,
         "rewards": history.rewards, "config": saved_config(cfg), "versions": versions(),
         "pipeline": pipeline(cfg.backend, cfg.sticky), "segment": segment, "rng": rng_state(),
+        "seconds": seconds, "segments": list(segments),
     }
+
+
+def segment_record(cfg: Config, segment: int, frame: int) -> dict[str, Any]:
+    """What may change from one segment of a run to the next (not its hyperparameters, which
+    --resume keeps), and where the segment began."""
+    changing = [f.name for f in dataclasses.fields(Config)
+                if TRAIN in f.metadata["modes"] and f.metadata["on_resume"] not in (LOCKED, REFUSED)]
+    return {"segment": segment, "frame": frame, "date": datetime.now().isoformat(timespec="seconds"),
+            **{k: getattr(cfg, k) for k in changing}}
 
 
 def restore(ckpt: dict, net: AtariA2C, optimizer: torch.optim.Optimizer) -> History:
@@ -824,15 +904,24 @@ def load_checkpoint(path: str) -> dict:
     return ckpt
 
 
+def checkpoint_path(path: str) -> str:
+    """--resume takes a run folder for the checkpoint.pt in it."""
+    folder = Path(path)
+    if folder.is_dir() and (folder / "config.json").is_file():
+        return str(folder / "checkpoint.pt")
+    return path
+
+
 def resume_config(cfg: Config, given: set[str], ckpt: dict, path: str) -> Config:
-    """The checkpoint's hyperparameters; a flag that contradicts them is refused."""
+    """The checkpoint's hyperparameters (a flag that contradicts them is refused), its speed and
+    stop settings unless a flag changes them, and its run's name."""
     saved = ckpt["config"]
     for key in HYPERPARAMETERS:
         if key in given and key in saved and getattr(cfg, key) != saved[key]:
             raise UsageError(f"{path}: was trained with {_flag(key)} {saved[key]}, not {getattr(cfg, key)}; "
                              "a resumed run keeps its checkpoint's hyperparameters")
-    merged = {**dataclasses.asdict(cfg), **{k: saved[k] for k in HYPERPARAMETERS if k in saved}}
-    merged["name"] = saved.get("name", "")
+    kept = [k for k in HYPERPARAMETERS + PER_SEGMENT if k in saved and k not in given]
+    merged = {**dataclasses.asdict(cfg), **{k: saved[k] for k in kept}, "name": saved.get("name", "")}
     return Config(**merged)
 
 
@@ -842,6 +931,9 @@ def resume_config(cfg: Config, given: set[str], ckpt: dict, path: str) -> Config
 
 METRIC_EVERY = 10  # updates averaged into one TensorBoard point (the notebook's TBMeanTracker batch)
 STATUS_EVERY_S = 10.0
+FPS_WINDOW_S = 10.0  # the shortest interval the fps scalar is measured over
+OUTLOOK_FIRST_S, OUTLOOK_EVERY_S = 60.0, 300.0  # when the status says what the seeds we ran expect
+SEEDS_TABLE = Path(__file__).resolve().parent / "docs" / "seeds.csv"  # tools/seeds.py writes it
 BEST_SAVE_EVERY_S = 10.0
 
 
@@ -856,7 +948,7 @@ class RewardTracker:
         self.episodes = 0
         self.best_mean_reward = float("-inf")
         self.new_best = False
-        self._ts, self._ts_frame = time.time(), 0
+        self._marks = collections.deque([(time.time(), 0)])  # (time, frame) at each call, for fps
 
     @property
     def mean_reward(self) -> float:
@@ -864,7 +956,8 @@ class RewardTracker:
 
     def restore(self, episodes: int, best_mean_reward: float, rewards: Sequence[float], frame: int) -> None:
         """Continue a resumed run's count, best mean and window from where it was saved."""
-        self.episodes, self.best_mean_reward, self._ts_frame = episodes, best_mean_reward, frame
+        self.episodes, self.best_mean_reward = episodes, best_mean_reward
+        self._marks = collections.deque([(time.time(), frame)])
         self.rewards.clear()
         self.rewards.extend(rewards)
 
@@ -874,13 +967,18 @@ class RewardTracker:
     def add_rewards(self, rewards: Sequence[float], frame: int) -> bool:
         """Record each episode that ended at `frame`; True once a full window's mean > stop_reward.
 
-        fps is measured once per call, so episodes that end together share one honest figure
-        (per episode, the second would show 0 frames in no time)."""
+        fps is measured once per call, so episodes that end together share one figure, and over
+        at least FPS_WINDOW_S seconds once the run is that old: games of several envs end a few
+        frames and microseconds apart, where the notebook's interval between games would show
+        tens of thousands of frames per second."""
         if not rewards:
             return False
         now = time.time()
-        fps = (frame - self._ts_frame) / max(now - self._ts, 1e-9)
-        self._ts, self._ts_frame = now, frame
+        while len(self._marks) > 1 and now - self._marks[1][0] >= FPS_WINDOW_S:
+            self._marks.popleft()
+        start, start_frame = self._marks[0]
+        fps = (frame - start_frame) / max(now - start, 1e-9)
+        self._marks.append((now, frame))
         solved = False
         for reward in rewards:
             solved = self._record(reward, frame, fps) or solved
@@ -933,12 +1031,41 @@ def _hms(seconds: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
-class StatusLine:
-    """A progress line at least every STATUS_EVERY_S seconds."""
+def _hm(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
-    def __init__(self, start_frame: int) -> None:
+
+def seeds_outlook(frame: int, fps: float, table: Path = SEEDS_TABLE) -> str | None:
+    """What the default command's runs over seeds (docs/seeds.csv, the README's table of them)
+    say of a run at `frame`: the frames they solved at, and the time that leaves at `fps`."""
+    try:
+        with table.open() as f:
+            solved = sorted(int(r["frames"]) for r in csv.DictReader(f)
+                            if r["state"] == "solved" and r["numerics"] == "float32")
+    except (OSError, KeyError, ValueError):  # no table beside the script (a copy of it alone, say)
+        return None
+    if not solved or fps <= 0:
+        return None
+    low, high = solved[0], solved[-1]
+    span = f"{low / 1e6:.1f}M" if low == high else f"{low / 1e6:.1f}M-{high / 1e6:.1f}M"
+    said = f"[outlook] the {len(solved)} seed{'s' * (len(solved) != 1)} we ran solved at {span} frames"
+    if frame >= high:
+        return f"{said}; this run, at {frame / 1e6:.1f}M, is past them all"
+    left = _hm((high - frame) / fps) if frame >= low else \
+        _hm((low - frame) / fps) + ("" if low == high else f" - {_hm((high - frame) / fps)}")
+    return f"{said}: {'up to ' if frame >= low else ''}{left} more at {fps:,.0f} fps"
+
+
+class StatusLine:
+    """A progress line at least every STATUS_EVERY_S seconds: this segment's time and speed, and
+    the whole run's training time (earlier segments included); with `outlook`, every
+    OUTLOOK_EVERY_S seconds what the runs over seeds say of the time left (seeds_outlook)."""
+
+    def __init__(self, start_frame: int, run_seconds_before: float = 0.0, outlook: bool = False) -> None:
         self.start = self.last = time.time()
-        self.start_frame = start_frame
+        self.start_frame, self.before, self.outlook = start_frame, run_seconds_before, outlook
+        self.last_outlook = self.start - OUTLOOK_EVERY_S + OUTLOOK_FIRST_S
 
     def maybe_print(self, frame: int, tracker: RewardTracker, force: bool = False) -> None:
         now = time.time()
@@ -949,7 +1076,12 @@ class StatusLine:
         fps = (frame - self.start_frame) / max(elapsed, 1e-9)
         mean = f"{tracker.mean_reward:.2f}" if tracker.rewards else "-"
         print(f"[status] frames {frame:,} | fps {fps:,.0f} | episodes {tracker.episodes} | "
-              f"mean reward {mean} | elapsed {_hms(elapsed)}", flush=True)
+              f"mean reward {mean} | elapsed {_hms(elapsed)} | run {_hms(self.before + elapsed)}", flush=True)
+        if self.outlook and now - self.last_outlook >= OUTLOOK_EVERY_S:
+            self.last_outlook = now
+            line = seeds_outlook(frame, fps)
+            if line:
+                print(line, flush=True)
 
 
 class StopFlag:
@@ -975,6 +1107,31 @@ class StopFlag:
             signal.signal(sig, handler)
 
 
+def runs_as_the_seeds(cfg: Config) -> bool:
+    """Whether the runs over seeds (docs/seeds.csv) speak for this one: the default command's
+    hyperparameters and stop, on any seed."""
+    default = Config()
+    keys = [k for k in (*HYPERPARAMETERS, "stop_reward") if k != "seed"]
+    return all(getattr(cfg, k) == getattr(default, k) for k in keys)
+
+
+def check_writable_folder(folder: Path, flag: str) -> None:
+    """`folder` is, or can be made, a folder we may write in: checked before any work."""
+    existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise UsageError(f"{flag} {folder}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {folder}: cannot write in {existing} (permission denied)")
+
+
+def check_seeds(cfg: Config, segment: int) -> None:
+    """Env i of segment k takes seed + k * envs + i, which ALE takes only below 2**32."""
+    last = cfg.seed + (segment + 1) * cfg.envs - 1
+    if last >= 2**32:
+        raise UsageError(f"--seed {cfg.seed}: env i takes seed + i, and with --envs {cfg.envs} (segment "
+                         f"{segment} of its run) that reaches {last}, above 2**32 - 1; take a smaller seed")
+
+
 def new_run_dir(cfg: Config) -> Path:
     """A fresh folder per run: runs/<date>_<host>-pong-a2c[-name][-k]."""
     stem = f"{datetime.now():%Y%m%d-%H%M%S}_{socket.gethostname()}-pong-a2c"
@@ -994,10 +1151,38 @@ def new_run_dir(cfg: Config) -> Path:
     raise UsageError(f"--runs-dir {root}: could not create a new run folder")
 
 
+def python_command() -> str:
+    """The interpreter that runs this program, as the user can type it where they are: `python`
+    where that is it (an active venv), else its path (a venv that is not active)."""
+    on_path = shutil.which("python")
+    if on_path and os.path.abspath(on_path) == os.path.abspath(sys.executable):
+        return "python"
+    relative = os.path.relpath(sys.executable)
+    return shlex.quote(sys.executable if relative.startswith("..") else relative)
+
+
 def resume_command(checkpoint: Path, cfg: Config) -> str:
-    """The command that continues a run, as the user would type it here."""
+    """The command that continues a run, one that runs where the user started this one."""
+    resume = f"--resume {shlex.quote(str(checkpoint))}"
+    if "MAKELEVEL" in os.environ:  # started by make train, which adds --cuda itself where torch has a GPU
+        return f"make train ARGS={shlex.quote(resume)}"
     script = shlex.quote(os.path.relpath(__file__))
-    return f"python {script} --resume {shlex.quote(str(checkpoint))}" + (" --cuda" if cfg.cuda else "")
+    return f"{python_command()} {script} {resume}" + (" --cuda" if cfg.cuda else "")
+
+
+def waiting_run(runs_dir: str) -> tuple[Path, int] | None:
+    """The newest run in runs_dir that stopped unsolved: (its checkpoint, its frame), or None."""
+    root = Path(runs_dir)
+    found = sorted(root.glob("*/checkpoint.pt"), key=lambda p: p.stat().st_mtime) if root.is_dir() else []
+    for path in reversed(found):
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+            rewards, bar, frame = ckpt["rewards"], float(ckpt["config"]["stop_reward"]), int(ckpt["frame"])
+        except Exception:  # damaged, or another program's: not one to offer
+            continue
+        if not (len(rewards) >= 100 and float(np.mean(rewards[-100:])) > bar):
+            return path, frame
+    return None
 
 
 @dataclasses.dataclass
@@ -1025,6 +1210,9 @@ class Run:
         # numpy's and torch's streams go on from the checkpoint, so no segment replays another.
         self.segment = int(resume.get("segment", 0)) + 1 if resume is not None else 0
         self.env_seed = cfg.seed + self.segment * cfg.envs
+        check_seeds(cfg, self.segment)
+        check_writable_folder(run_dir or Path(cfg.runs_dir), "--resume" if run_dir else "--runs-dir")
+        self.seconds_before = float(resume.get("seconds", 0.0)) if resume is not None else 0.0
         self.timings = Timings()
         self.frame = self.updates = 0
         self.solved = False
@@ -1038,23 +1226,31 @@ class Run:
         history = None if self.resume is None else restore(self.resume, net, optimizer)  # before any write
         if self.resume is not None and "rng" in self.resume:
             set_rng_state(self.resume["rng"])
+        if history is None:
+            waiting = waiting_run(self.cfg.runs_dir)
+            if waiting is not None:
+                path, frame = waiting
+                print(f"note: {path.parent} stopped unsolved at frame {frame:,}; this starts a new run. "
+                      f"To go on with that one instead: {resume_command(path, self.cfg)}", flush=True)
         self.dir = self.dir or new_run_dir(self.cfg)
+        self.frame = history.frame if history is not None else 0
+        earlier = list(self.resume.get("segments", [])) if self.resume is not None else []
+        self.segments = [*earlier, segment_record(self.cfg, self.segment, self.frame)]
+        write_json({**saved_config(self.cfg), "segments": self.segments}, self.dir / "config.json")
         self.writer = SummaryWriter(logdir=str(self.dir))
         self.tracker = RewardTracker(self.writer, stop_reward=self.cfg.stop_reward)
         if history is not None:
             self.tracker.restore(*history)
-            self.frame = history.frame
-            print(f"resumed {self.dir} at frame {self.frame:,}, {self.tracker.episodes} episodes", flush=True)
+            print(f"resumed {self.dir} at frame {self.frame:,}, {self.tracker.episodes} episodes, "
+                  f"{_hms(self.seconds_before)} of training so far", flush=True)
         else:
-            config = saved_config(self.cfg)
-            rows = "\n".join(f"|{k}|{v}|" for k, v in config.items())
+            rows = "\n".join(f"|{k}|{v}|" for k, v in saved_config(self.cfg).items())
             self.writer.add_text("hyperparameters", f"|param|value|\n|-|-|\n{rows}")
-            (self.dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
             print(net, flush=True)
             print(f"run folder: {self.dir}", flush=True)
         self.first_frame = self.frame
         self.metrics = MetricBuffer(self.writer)
-        self.status = StatusLine(self.frame)
+        self.status = StatusLine(self.frame, self.seconds_before, outlook=runs_as_the_seeds(self.cfg))
         self.last_checkpoint = time.time()
         return self
 
@@ -1120,16 +1316,21 @@ class Run:
     def _checkpoint(self) -> Path:
         path = self.dir / "checkpoint.pt"
         history = self.tracker.history(self.frame)
-        ckpt = make_checkpoint(self.cfg, self.net, self.optimizer, history, self.segment)
+        seconds = self.seconds_before + time.perf_counter() - self.started
+        ckpt = make_checkpoint(self.cfg, self.net, self.optimizer, history, self.segment, seconds,
+                               self.segments)
         atomic_save(ckpt, path)
-        atomic_save(model_file(self.cfg, ckpt["model"], self.frame), self.dir / "model_last.pt")  # same copy
+        atomic_save(self._model_file(ckpt["model"], self.frame), self.dir / "model_last.pt")  # same copy
         return path
 
     def _save_best(self, force: bool) -> None:
         if self._best is not None and (force or time.time() - self._last_best_save >= BEST_SAVE_EVERY_S):
             weights, at_frame = self._best
-            atomic_save(model_file(self.cfg, on_cpu(weights), at_frame), self.dir / "model_best.pt")
+            atomic_save(self._model_file(on_cpu(weights), at_frame), self.dir / "model_best.pt")
             self._best, self._last_best_save = None, time.time()
+
+    def _model_file(self, weights: dict[str, torch.Tensor], frame: int) -> dict:
+        return model_file(weights, frame, pipeline(self.cfg.backend, self.cfg.sticky), saved_config(self.cfg))
 
     @staticmethod
     def _save_or_warn(save: Callable[[], Any]) -> None:
@@ -1147,6 +1348,7 @@ class Run:
 
 STEP_MS = 4 * 1000 / 60  # one agent step: 4 emulator frames at 60 Hz
 FINAL_HOLD_MS = 2000  # the GIF's last frame, the game's last screen, stays this long
+CAPTION_ROWS = 14  # the band of the GIF's last frame that says the final score
 
 
 class PlayEnv:
@@ -1157,17 +1359,19 @@ class PlayEnv:
     same emulator states. The ptan backend is reset per game and renders its own screen.
     """
 
-    def __init__(self, backend: str, seed: int, sticky: float, record: bool) -> None:
+    def __init__(self, backend: str, seed: int, sticky: float, record: bool,
+                 frames: dict[str, Any] | None = None) -> None:
         self.backend = backend
         self.rgb = None
         if backend == "vector":
-            self.env = make_vector_env(1, 1, sticky)
+            self.env = make_vector_env(1, 1, sticky, frames=frames)
             self.obs = self.env.reset(seed=seed)[0]
             if record:
-                self.rgb = make_vector_env(1, 1, sticky, rgb=True)
+                self.rgb = make_vector_env(1, 1, sticky, rgb=True, frames=frames)
                 self.screen = self.next_screen = self.rgb.reset(seed=seed)[0][0, 0]
         else:
-            self.env = make_pong_env(0, seed, render_mode="rgb_array" if record else None, sticky=sticky)
+            self.env = make_pong_env(0, seed, render_mode="rgb_array" if record else None, sticky=sticky,
+                                     frames=frames)
 
     @property
     def shape(self) -> tuple[tuple[int, ...], int]:
@@ -1218,8 +1422,21 @@ def check_record_path(record: str | None) -> None:
         raise UsageError(f"--record {record}: cannot write in the folder {folder}")
 
 
-def write_gif(screens: Sequence[np.ndarray], path: str) -> float:
-    """An animated GIF at the game's speed, its last screen held; returns its length in seconds.
+def captioned(screen: np.ndarray, caption: str) -> np.ndarray:
+    """The screen with `caption` in white on a black band over its top rows, where Pong shows the
+    score: ALE does not draw a game's last point, so the last screen's score is one point short."""
+    from PIL import Image, ImageDraw
+
+    image = Image.fromarray(screen)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, image.width - 1, CAPTION_ROWS - 1), fill=(0, 0, 0))
+    draw.text((4, 2), caption, fill=(255, 255, 255))
+    return np.asarray(image)
+
+
+def write_gif(screens: Sequence[np.ndarray], path: str, caption: str) -> float:
+    """An animated GIF at the game's speed, its last screen held with `caption` on it (captioned);
+    returns its length in seconds.
 
     GIF delays are whole centiseconds, so frames last 70, 60, 70, ... ms: 66.7 on average."""
     from PIL import Image
@@ -1227,7 +1444,7 @@ def write_gif(screens: Sequence[np.ndarray], path: str) -> float:
     ends = [round((k + 1) * STEP_MS / 10) * 10 for k in range(len(screens))]
     durations = [b - a for a, b in zip([0, *ends], ends, strict=False)]
     durations[-1] = FINAL_HOLD_MS
-    images = [Image.fromarray(s) for s in screens]
+    images = [Image.fromarray(s) for s in [*screens[:-1], captioned(screens[-1], caption)]]
     images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)
     return sum(durations) / 1000
 
@@ -1245,7 +1462,7 @@ def play(model_path: str, episodes: int, record: str | None, device: torch.devic
     net = net.to(device)
     trained_sticky = settings["repeat_action_probability"]
     sticky = trained_sticky if sticky is None else sticky
-    env = PlayEnv(settings["backend"], seed, sticky, record is not None)
+    env = PlayEnv(settings["backend"], seed, sticky, record is not None, frames_of(settings))
     if net_shape(net.state_dict()) != env.shape:
         raise UsageError(f"{model_path}: model shape does not fit {ENV_ID}")
     how = "as trained" if sticky == trained_sticky else f"trained with {trained_sticky:g}"
@@ -1254,7 +1471,7 @@ def play(model_path: str, episodes: int, record: str | None, device: torch.devic
           f"{'greedy' if greedy else 'sampled'} actions, sticky actions {sticky:g} ({how})", flush=True)
     seed_everything(seed)
     act = policy_sampler(net, device, greedy=greedy)
-    scores, screens = [], []
+    scores, screens, caption = [], [], ""
     with StopFlag("stopping the game") as stop:
         for game in range(episodes):
             obs = env.start()
@@ -1273,15 +1490,17 @@ def play(model_path: str, episodes: int, record: str | None, device: torch.devic
             if record and game == 0:
                 screens.append(env.render())  # the game's last screen
             scores.append(points[0] - points[1])
+            if game == 0:
+                caption = f"final: green {points[0]}, orange {points[1]}"  # the agent plays green
             print(f"game {game + 1}: score {scores[-1]:+d} ({points[0]}-{points[1]})", flush=True)
     if scores:
         n, wins = len(scores), sum(score > 0 for score in scores)
         print(f"mean score over {n} game{'s' * (n != 1)}: {np.mean(scores):+.2f}, won {wins} of {n} "
               f"(sticky actions {sticky:g}, {how})", flush=True)
     if record and scores:
-        seconds = write_gif(screens, record)
+        seconds = write_gif(screens, record, caption)
         print(f"wrote {record}: game 1, {len(screens) - 1} agent steps, {seconds:.1f} s at the game's speed "
-              "(the last screen held at the end)", flush=True)
+              f"(the last screen held at the end, captioned '{caption}')", flush=True)
     return stop.signal
 
 
@@ -1309,8 +1528,8 @@ Exit status: 0 done, 1 a file could not be written at the end, 2 bad input, 3 a 
 loss, 130 stopped by SIGINT (Ctrl-C), 143 by SIGTERM. Ctrl-C while training saves a checkpoint.
 """
 GROUPS = {  # the modes that take a setting -> its --help section
-    (TRAIN,): "training (these also go with --resume; the hyperparameters among them must then "
-              "agree with the checkpoint's)",
+    (TRAIN,): "training (also with --resume, but for --name and --runs-dir; the hyperparameters must "
+              "then agree with the checkpoint's, the others may change)",
     (TRAIN, PLAY): "training and --play",
     (RESUME,): "resume",
     (PLAY,): "play",
@@ -1348,11 +1567,12 @@ def build_parser() -> argparse.ArgumentParser:
     for f in dataclasses.fields(Config):
         meta = f.metadata
         kind = next(k for k in typing.get_args(hints[f.name]) or (hints[f.name],) if k is not type(None))
-        shown = not (f.default is None or f.default is False or f.default == "")
+        hidden = f.default is None or f.default is False or f.default == ""
+        shown = meta["shown"] or ("" if hidden else str(f.default))
         kw: dict[str, Any] = {"default": argparse.SUPPRESS, **meta["flag"],
-                              "help": meta["help"] + (f" (default: {f.default})" if shown else "")}
+                              "help": meta["help"] + (f" (default: {shown})" if shown else "")}
         if kind is bool:
-            kw["action"] = "store_true"
+            kw.setdefault("action", "store_true")
         else:
             kw["type"] = _typed(kind, meta["check"])
         sections[meta["modes"]].add_argument(_flag(f.name), **kw)
@@ -1379,6 +1599,11 @@ def check_modes(given: set[str]) -> None:
     for key in sorted(given):
         if fields[key] == (PLAY,):
             raise UsageError(f"{_flag(key)} needs --play")
+    refused = sorted(f.name for f in dataclasses.fields(Config) if f.metadata["on_resume"] == REFUSED)
+    for key in refused if "resume" in given else ():
+        if key in given:
+            raise UsageError(f"{_flag(key)} names a new run's folder; a resumed run goes on in the folder of "
+                             "its checkpoint (drop the flag)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1393,9 +1618,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_SIGNAL[stopped_by] if stopped_by else 0
         resume, run_dir = None, None
         if cfg.resume is not None:
-            resume = load_checkpoint(cfg.resume)
-            cfg = resume_config(cfg, given, resume, cfg.resume)
-            run_dir = Path(cfg.resume).parent
+            path = checkpoint_path(cfg.resume)
+            resume = load_checkpoint(path)
+            cfg = resume_config(cfg, given, resume, path)
+            run_dir = Path(path).parent
         result = train(cfg, resume=resume, run_dir=run_dir)
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)

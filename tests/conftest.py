@@ -9,21 +9,26 @@ from pathlib import Path
 
 import pytest
 import torch
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "train_a2c_pong.py"
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tools"))
 
+# tools/scalars.py has the one reader of event files in the project.
+from scalars import event_reader as scalars  # noqa: E402, F401
+
+import train_a2c_pong as t  # noqa: E402
 
 # The scalars of the notebook's TBMeanTracker, in the order of its tb_tracker.track calls.
 NOTEBOOK_METRICS = ("advantage", "values", "batch_rewards", "loss_entropy", "loss_policy", "loss_value",
                     "loss_total", "grad_l2", "grad_max", "grad_var")
 GRAD_STATS = NOTEBOOK_METRICS[7:]
 
-ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}  # lines arrive as they are printed
+# Lines arrive as they are printed; and the script runs as from a shell, not from make (whose
+# MAKELEVEL, set by make test, would make it print `make train ARGS=...` resume lines).
+MAKE_VARS = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")
+ENV = {**{k: v for k, v in os.environ.items() if k not in MAKE_VARS}, "PYTHONUNBUFFERED": "1"}
 
 
 def run_script(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
@@ -39,6 +44,13 @@ def start_script(*args: str) -> subprocess.Popen:
 
 
 @pytest.fixture(autouse=True)
+def not_under_make(monkeypatch):
+    """In-process runs too see the environment of a shell (ENV), whether or not make ran pytest."""
+    for name in MAKE_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
 def torch_threads():
     """main() sets torch's thread count for --play (and --torch-threads for training): a test that
     calls it in-process must not leave its count to the tests after it."""
@@ -47,11 +59,11 @@ def torch_threads():
     torch.set_num_threads(threads)
 
 
-def scalars(run_dir) -> EventAccumulator:
-    """A run folder's event file, read back with tensorboard's own reader."""
-    acc = EventAccumulator(str(run_dir))
-    acc.Reload()
-    return acc
+def model_data(cfg: t.Config | None = None, weights: dict | None = None, frame: int = 0) -> dict:
+    """A model file's contents as a run of `cfg` writes them (fresh weights unless given)."""
+    cfg = cfg or t.Config()
+    weights = weights if weights is not None else t.AtariA2C((4, 84, 84), 6).state_dict()
+    return t.model_file(weights, frame, t.pipeline(cfg.backend, cfg.sticky), t.saved_config(cfg))
 
 
 @pytest.fixture(scope="session")

@@ -2,14 +2,19 @@
 
 import argparse
 import errno
+import shlex
+import shutil
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from catch_env import CatchVectorEnv
-from conftest import run_script, scalars, start_script
+from conftest import ENV, ROOT, run_script, scalars, start_script
 
 import train_a2c_pong as t
 
@@ -63,15 +68,49 @@ def test_resume_refuses_changed_hyperparameters(pong_run):
 
 
 @pytest.mark.slow
-def test_resume_from_the_command_line_continues_the_step(pong_run, tmp_path):
+def test_the_printed_resume_line_runs_where_it_was_printed(pong_run, tmp_path):
+    """The last line of a stopped run, run by a shell in the same folder (no venv activated there),
+    continues the run: from its frame, on its checkpoint."""
+    proc, run_dir = pong_run
+    copy = tmp_path / "run"
+    copy.mkdir()
+    (copy / "checkpoint.pt").write_bytes((run_dir / "checkpoint.pt").read_bytes())
+    command = proc.stdout.splitlines()[-1].split("; to go on: ")[1]
+    command = command.replace(str(run_dir / "checkpoint.pt"), str(copy / "checkpoint.pt"))
+    resumed = subprocess.run(f"{command} --max-frames 260", shell=True, capture_output=True, text=True,
+                             timeout=300, env=ENV, cwd=ROOT)
+    assert resumed.returncode == 0, command + resumed.stdout + resumed.stderr
+    assert "resumed" in resumed.stdout
+    assert t.load_checkpoint(str(copy / "checkpoint.pt"))["frame"] == 3000 + 260
+
+
+def test_a_run_that_make_started_says_to_go_on_with_make(monkeypatch, tmp_path):
+    checkpoint = tmp_path / "run" / "checkpoint.pt"
+    monkeypatch.setenv("MAKELEVEL", "1")
+    assert t.resume_command(checkpoint, t.Config(cuda=True)) == f"make train ARGS='--resume {checkpoint}'"
+    monkeypatch.delenv("MAKELEVEL")
+    assert t.resume_command(checkpoint, t.Config(cuda=True)).endswith(f" --resume {checkpoint} --cuda")
+
+
+VENV = Path(sys.executable).parent.parent  # the venv the tests run in, if make setup made it
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("make") is None or not (VENV / ".installed").is_file(),
+                    reason="needs make and the tests run in a venv of make setup")
+def test_the_make_resume_line_runs(pong_run, tmp_path, monkeypatch):
     _, run_dir = pong_run
     copy = tmp_path / "run"
     copy.mkdir()
     (copy / "checkpoint.pt").write_bytes((run_dir / "checkpoint.pt").read_bytes())
-    proc = run_script("--resume", str(copy / "checkpoint.pt"), "--max-frames", "260")
+    monkeypatch.setenv("MAKELEVEL", "1")
+    command = t.resume_command(copy / "checkpoint.pt", t.Config())
+    args = shlex.split(command)
+    assert args[:2] == ["make", "train"] and args[2].startswith("ARGS=")
+    proc = subprocess.run([*args[:2], "-s", f"{args[2]} --max-frames 130", f"VENV={VENV}"],
+                          capture_output=True, text=True, timeout=300, env=ENV, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "resumed" in proc.stdout
-    assert t.load_checkpoint(str(copy / "checkpoint.pt"))["frame"] == 3000 + 260
+    assert t.load_checkpoint(str(copy / "checkpoint.pt"))["frame"] == 3000 + 130
 
 
 @pytest.mark.slow
@@ -91,7 +130,7 @@ def test_a_signal_saves_a_checkpoint_and_closes_the_event_file(tmp_path, sig, co
     (run_dir,) = tmp_path.iterdir()
     assert f"checkpoint: {run_dir / 'checkpoint.pt'}" in out
     assert (f"stopped ({sig.name} received) at frame {ckpt_frame(run_dir):,}; to go on: "
-            f"python train_a2c_pong.py --resume {run_dir / 'checkpoint.pt'}\n") in out
+            f"{t.python_command()} train_a2c_pong.py --resume {run_dir / 'checkpoint.pt'}\n") in out
     ckpt = t.load_checkpoint(str(run_dir / "checkpoint.pt"))
     assert ckpt["frame"] > 0
     assert "loss_total" in scalars(run_dir).Tags()["scalars"]

@@ -4,11 +4,12 @@ import itertools
 import json
 import os
 import re
+import sys
 
 import numpy as np
 import pytest
 import torch
-from conftest import run_script, scalars
+from conftest import ROOT, run_script, scalars
 
 import train_a2c_pong as t
 
@@ -36,12 +37,15 @@ def test_vector_backend_trains_on_pong_and_writes_all_scalars(pong_run):
     proc, run_dir = pong_run
     check_run(run_dir)
     status = re.findall(r"\[status\] frames ([\d,]+) \| fps \d[\d,]* \| episodes (\d+) \| "
-                        r"mean reward (-|[+-]?\d+\.\d\d) \| elapsed \d+:\d\d:\d\d", proc.stdout)
+                        r"mean reward (-|[+-]?\d+\.\d\d) \| elapsed \d+:\d\d:\d\d \| run \d+:\d\d:\d\d$",
+                        proc.stdout, flags=re.M)
     assert status, proc.stdout
     frames, episodes, mean = status[-1]  # the last line is printed when training stops
     assert frames == "3,000" and int(episodes) >= 1 and -21 <= float(mean) <= 21
-    assert proc.stdout.splitlines()[-1] == ("stopped (--max-frames 3,000 done) at frame 3,000; to go on: "
-                                            f"python train_a2c_pong.py --resume {run_dir / 'checkpoint.pt'}")
+    said = re.fullmatch(r"stopped \(--max-frames 3,000 done\) at frame 3,000; to go on: "
+                        r"(.+) train_a2c_pong\.py --resume (.+)", proc.stdout.splitlines()[-1])
+    assert said and said[2] == str(run_dir / "checkpoint.pt"), proc.stdout.splitlines()[-1]
+    assert said[1] in ("python", os.path.relpath(sys.executable, ROOT))  # the interpreter that ran it
     rewards = [e.value for e in scalars(run_dir).Scalars("reward")]
     assert rewards and all(-21 <= r <= 21 and r == int(r) for r in rewards)
 
@@ -64,14 +68,6 @@ def test_async_envs_trains_on_pong_and_is_refused_with_ptan(tmp_path):
     proc = run_script("--async-envs", "--backend", "ptan", "--runs-dir", str(tmp_path))
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert len(list(tmp_path.iterdir())) == 1  # no folder for a run that never started
-
-
-@pytest.mark.slow
-def test_each_run_gets_its_own_folder(tmp_path):
-    for _ in range(2):
-        assert run_script("--envs", "2", "--max-frames", "130", "--runs-dir", str(tmp_path),
-                          "--name", "same").returncode == 0
-    assert len(list(tmp_path.iterdir())) == 2
 
 
 @pytest.mark.slow
@@ -116,9 +112,6 @@ def test_help_shows_the_three_modes_the_files_and_the_exit_statuses():
     for section in ("training (", "training and --play:", "resume:", "play:"):
         assert section in text
     assert all(word in text for word in ("model_best.pt", "checkpoint.pt", "Exit status", "130", "143"))
-    for field in t.dataclasses.fields(t.Config):  # one option per setting, with its default
-        assert t._flag(field.name) in text
-    assert "--lr LR               Adam learning rate (default: 0.001)" in text
 
 
 @pytest.mark.slow

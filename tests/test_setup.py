@@ -33,3 +33,18 @@ def test_setup_installs_what_the_program_needs_and_test_adds_the_test_tools(tmp_
     setup, test = plan("setup"), plan("test")
     assert "-r requirements.txt" in setup and "requirements-dev.txt" not in setup
     assert "-r requirements-dev.txt" in test and "pytest" in test
+
+
+VENV = ROOT / ".venv"
+
+
+@pytest.mark.skipif(shutil.which("make") is None or not (VENV / ".installed").is_file(),
+                    reason="needs make and the venv of make setup")
+def test_make_train_says_the_command_it_runs():
+    proc = subprocess.run(["make", "-s", "-C", str(ROOT), "train", "ARGS=--help"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    first, second = proc.stdout.splitlines()[:2]
+    cuda = " --cuda" if "--cuda" in first else ""
+    assert first == f"{VENV.relative_to(ROOT)}/bin/python train_a2c_pong.py{cuda} --help"
+    assert second.startswith("usage: train_a2c_pong.py")

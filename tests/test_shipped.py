@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT, run_script
+from conftest import ROOT, model_data, run_script
 from PIL import Image
 
 import train_a2c_pong as t
@@ -71,7 +71,7 @@ def test_the_sticky_trained_agent_wins_under_sticky_actions(actions):
 def test_a_freshly_initialized_agent_does_not(tmp_path):
     torch.manual_seed(0)
     fresh = tmp_path / "fresh.pt"
-    torch.save(t.model_file(t.Config(), t.AtariA2C((4, 84, 84), 6).state_dict(), frame=0), fresh)
+    torch.save(model_data(), fresh)
     _, scores = play(fresh, "--episodes", "2")
     assert len(scores) == 2 and all(s < 0 for s in scores) and sum(scores) / 2 < -15, scores
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import run_script
+from conftest import model_data, run_script
 
 import train_a2c_pong as t
 
@@ -53,7 +53,7 @@ def test_a_sticky_run_stores_its_p_plays_with_it_and_resumes_only_with_it(tmp_pa
 
 
 def test_a_model_saved_before_sticky_training_existed_plays_as_trained_without(tmp_path):
-    data = t.model_file(t.Config(), t.AtariA2C((4, 84, 84), 6).state_dict(), frame=0)
+    data = model_data()
     del data["pipeline"]["repeat_action_probability"]
     torch.save(data, tmp_path / "old.pt")
     assert t.load_model(tmp_path / "old.pt")[1] == t.pipeline("vector", 0.0)

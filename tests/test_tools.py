@@ -2,13 +2,14 @@
 files, the shipped model file, and the scalar dump that proves a change left training alone."""
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 import torch
 from catch_env import CatchVectorEnv
-from conftest import ROOT, scalars
+from conftest import ROOT, model_data, scalars
 from PIL import Image
 
 import train_a2c_pong as t
@@ -71,7 +72,7 @@ def test_a_shipped_model_is_float16_with_its_provenance_and_plays_as_float32(tmp
 
     source = tmp_path / "model_best.pt"
     weights = t.AtariA2C((4, 84, 84), 6).state_dict()
-    torch.save(t.model_file(t.Config(runs_dir="/home/someone/runs"), weights, frame=1234), source)
+    torch.save(model_data(t.Config(runs_dir="/home/someone/runs"), weights, frame=1234), source)
     out = tmp_path / "shipped.pt"
     ship(source, out, commit="0" * 40)
     saved = torch.load(out, weights_only=True)
@@ -108,3 +109,24 @@ def test_the_frames_to_learn_bench_runs_both_pipelines_on_catch():
     assert lines[0].startswith("catch, bar ") and "at most 2,000 frames" in lines[0]
     assert lines[2].split()[:3] == ["1", "not", "not"]  # 2,000 frames: neither passes the bar
     assert lines[-1].startswith("median frames to bar, default/ptan: ")
+
+
+@pytest.mark.slow
+def test_the_plot_without_matplotlib_is_one_line(tmp_path):
+    run = t.train(t.Config(envs=8, runs_dir=str(tmp_path / "runs"), max_frames=1500, stop_reward=100),
+                  env=CatchVectorEnv(8))
+    blocker = tmp_path / "no_matplotlib" / "matplotlib"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('No module named matplotlib')\n")
+    env = {**os.environ, "PYTHONPATH": str(blocker.parent)}
+    proc = subprocess.run([sys.executable, str(PLOT), str(run.run_dir), str(tmp_path / "r.png")],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode != 0 and proc.stderr.strip().splitlines() == [
+        "error: the PNG needs matplotlib, which is not installed (pip install matplotlib, or make dev)"]
+
+
+def test_the_scalar_dump_of_a_missing_folder_is_one_line(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "scalars.py"), str(tmp_path / "nothing")],
+                          capture_output=True, text=True, timeout=60)
+    said = [f"error: {tmp_path / 'nothing'}: not a folder"]
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == said

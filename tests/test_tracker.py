@@ -52,7 +52,7 @@ def test_episodes_ending_together_share_one_fps_figure():
     tr.add_rewards([-20.0, -19.0], frame=2000)
     fps = [v for n, v, _ in w.scalars if n == "fps"]
     assert len(fps) == 3 and fps[1] == fps[2] > 0
-    assert fps[1] < 1000 / 0.05  # 1000 frames in at least 50 ms
+    assert fps[1] < 2000 / 0.05  # 2000 frames since the tracker began, at least 50 ms ago
 
 
 def test_best_mean_is_tracked():

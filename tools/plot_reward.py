@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from scalars import event_reader
 
 
 class Point(NamedTuple):
@@ -35,8 +35,7 @@ def load_points(run_dir: Path) -> list[Point]:
     points: list[Point] = []
     offset = 0.0  # training seconds of the segments before this one
     for path in files:
-        acc = EventAccumulator(str(path), size_guidance={"scalars": 0})  # 0: keep every point
-        acc.Reload()
+        acc = event_reader(path)
         start = acc.FirstEventTimestamp()
         tags = acc.Tags()["scalars"]
         for e in sorted(acc.Scalars("reward_100"), key=lambda e: e.step) if "reward_100" in tags else []:
@@ -55,7 +54,11 @@ def write_csv(points: list[Point], out: Path) -> None:
 
 
 def plot(points: list[Point], title: str, out: Path, stop_reward: float) -> None:
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise SystemExit("error: the PNG needs matplotlib, which is not installed (pip install matplotlib, "
+                         "or make dev)") from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

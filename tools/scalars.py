@@ -11,26 +11,38 @@ after, dump both, and compare the files byte for byte:
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from pathlib import Path
 
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 
-def read_scalars(run_dir: str) -> dict[str, list[list[float]]]:
-    acc = EventAccumulator(run_dir, size_guidance={"scalars": 0})
+def event_reader(path: str | Path) -> EventAccumulator:
+    """A run folder's event files (or one event file), every scalar point kept, read with
+    tensorboard's own reader: the one reader of event files in this project."""
+    acc = EventAccumulator(str(path), size_guidance={"scalars": 0})  # 0: keep every point
     acc.Reload()
+    return acc
+
+
+def read_scalars(run_dir: str) -> dict[str, list[list[float]]]:
+    acc = event_reader(run_dir)
     tags = sorted(tag for tag in acc.Tags()["scalars"] if tag != "fps")
     return {tag: [[e.step, e.value] for e in acc.Scalars(tag)] for tag in tags}
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python tools/scalars.py RUN_DIR", file=sys.stderr)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run_dir", help="a run folder holding its event files")
+    args = p.parse_args(argv)
+    if not Path(args.run_dir).is_dir():
+        print(f"error: {args.run_dir}: not a folder", file=sys.stderr)
         return 2
-    found = read_scalars(argv[0])
+    found = read_scalars(args.run_dir)
     if not found:
-        print(f"error: {argv[0]}: no scalars (not a run folder?)", file=sys.stderr)
+        print(f"error: {args.run_dir}: no scalars (not a run folder?)", file=sys.stderr)
         return 2
     json.dump(found, sys.stdout, indent=None)
     print()

@@ -26,12 +26,10 @@ import train_a2c_pong as t  # noqa: E402
 def ship(source: Path, out: Path, commit: str) -> dict:
     data = t.load_file(source)
     t.load_model(source)  # refuses a file --play could not use
-    shipped = {
-        "model": {k: v.to(torch.float16) if v.is_floating_point() else v for k, v in data["model"].items()},
-        "pipeline": data["pipeline"], "frame": data["frame"], "date": data["date"],
-        "config": {k: v for k, v in data["config"].items() if k != "runs_dir"},  # a path of the training box
-        "commit": commit, "versions": t.versions(),
-    }
+    half = {k: v.to(torch.float16) if v.is_floating_point() else v for k, v in data["model"].items()}
+    config = {k: v for k, v in data["config"].items() if k != "runs_dir"}  # a path of the training box
+    shipped = t.model_file(half, data["frame"], data["pipeline"], config, date=data["date"], commit=commit,
+                           versions=t.versions())
     t.atomic_save(shipped, out)
     return shipped
 
