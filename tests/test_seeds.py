@@ -1,0 +1,107 @@
+"""Frames to solve over seeds: docs/seeds.csv is its runs' records, the README says the table
+and its sentence as tools/seeds.py makes them, and a training run's outlook reads the same table."""
+
+import csv
+import re
+import subprocess
+import sys
+
+import pytest
+import seeds
+from catch_env import CatchVectorEnv
+from conftest import ROOT
+
+import train_a2c_pong as t
+
+README = (ROOT / "README.md").read_text()
+ROWS = seeds.read_table()
+
+
+def test_every_row_is_its_runs_record():
+    assert ROWS, "docs/seeds.csv has no runs"
+    for row in ROWS:
+        assert row == seeds.row_of(row.seed, row.numerics, ROOT / row.csv, row.machine, row.commit), row.seed
+
+
+def test_the_readme_says_the_table_and_its_sentence_as_the_tool_makes_them():
+    assert seeds.summary(ROWS) in README.replace("\n", " ")
+    assert seeds.markdown(ROWS) in README
+    assert "docs/seeds.png" in README and seeds.PLOT.is_file()
+
+
+def test_the_seed_42_full_run_is_in_the_table_as_what_it_is():
+    (row,) = [r for r in ROWS if r.seed == 42 and r.numerics == "float32"]
+    assert row.csv == "docs/reward_100.csv" and row.state == "solved" and row.commit == "ab456fb"
+
+
+def write_table(path, *rows):
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(seeds.FIELDS)
+        w.writerows(rows)
+
+
+def test_the_outlook_reads_the_solved_runs_of_the_table(tmp_path):
+    table = tmp_path / "seeds.csv"
+    write_table(table, (1, "float32", "solved", 5_200_000, 0, 1, 1, "m", "c", "x"),
+                (2, "float32", "solved", 8_100_000, 0, 1, 1, "m", "c", "x"),
+                (3, "float32", "capped", 15_000_000, 0, 1, 1, "m", "c", "x"),
+                (4, "bf16", "solved", 1_000_000, 0, 1, 1, "m", "c", "x"))
+    said = "[outlook] the 2 seeds we ran solved at 5.2M-8.1M frames"
+    assert t.seeds_outlook(1_000_000, 1000.0, table) == f"{said}: 1 h 10 min - 1 h 58 min more at 1,000 fps"
+    assert t.seeds_outlook(6_000_000, 1000.0, table) == f"{said}: up to 35 min more at 1,000 fps"
+    assert t.seeds_outlook(9_000_000, 1000.0, table) == f"{said}; this run, at 9.0M, is past them all"
+    assert t.seeds_outlook(1, 1000.0, tmp_path / "none.csv") is None
+
+
+def test_the_outlook_of_a_run_is_the_readmes_figures(capsys, monkeypatch):
+    solved = sorted(r.frames for r in ROWS if r.state == "solved" and r.numerics == "float32")
+    monkeypatch.setattr(t, "OUTLOOK_FIRST_S", 0.0)
+    status = t.StatusLine(0, outlook=t.runs_as_the_seeds(t.Config(seed=7)))
+    status.maybe_print(100_000, t.RewardTracker(None, 18), force=True)
+    outlook = capsys.readouterr().out.splitlines()[1]
+    span = re.search(r"solved at ([\d.]+)M(?:-([\d.]+)M)? frames", outlook)
+    low, high = float(span[1]), float(span[2] or span[1])
+    assert (low, high) == (round(solved[0] / 1e6, 1), round(solved[-1] / 1e6, 1))
+    assert f"{solved[0] / 1e6:.1f}M" in README
+    assert not t.runs_as_the_seeds(t.Config(lr=0.003)) and not t.runs_as_the_seeds(t.Config(stop_reward=19))
+
+
+def test_the_median_curve_keeps_solved_runs_and_drops_unfinished_ones_past_their_end():
+    solved = [(100, -20.0), (200, 19.0)]
+    running = [(100, -10.0), (300, 0.0)]
+    capped = [(100, -21.0), (400, -5.0)]
+    curve = dict(seeds.median_curve([solved, running, capped], step=100))
+    assert curve[100] == -20.0  # of -20, -10, -21
+    assert curve[300] == 0.0  # of 19 (solved at 200, carried on), 0 and -21
+    assert curve[400] == 7.0  # of 19 and -5: the running run has not got there
+
+
+@pytest.mark.slow
+def test_add_writes_the_runs_record_and_its_row_and_render_the_plot(tmp_path, monkeypatch, capsys):
+    run = t.train(t.Config(envs=8, runs_dir=str(tmp_path / "runs"), max_frames=1500, stop_reward=100),
+                  env=CatchVectorEnv(8))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, value in [("ROOT", tmp_path), ("DOCS", docs), ("TABLE", docs / "seeds.csv"),
+                        ("PLOT", docs / "seeds.png")]:
+        monkeypatch.setattr(seeds, name, value)
+    for seed in (3, 3, 4):  # the second add of seed 3 replaces its row
+        assert seeds.main(["add", "--seed", str(seed), "--run", str(run.run_dir), "--machine", "here",
+                           "--commit", "abc"]) == 0
+    rows = seeds.read_table(docs / "seeds.csv")
+    assert [(r.seed, r.state, r.games) for r in rows] == [(s, "running", run.episodes) for s in (3, 4)]
+    assert rows[0].frames <= run.frames and rows[0].csv == "docs/reward_100_seed3.csv"
+    capsys.readouterr()
+    assert seeds.main(["render"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Solved on 0 of 0 finished float32 seeds (2 more running).")
+    assert "| 3 | float32 | running |" in out and (docs / "seeds.png").is_file()
+
+
+@pytest.mark.parametrize("tool", sorted(p.name for p in (ROOT / "tools").glob("*.py")
+                                        if "__main__" in p.read_text()))
+def test_every_tool_has_help(tool):
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / tool), "--help"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: ") and not proc.stderr, proc.stderr

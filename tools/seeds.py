@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Frames to solve Pong over seeds: one table (docs/seeds.csv), one plot (docs/seeds.png) and the
+README's sentence and table, from each run's reward_100 CSV.
+
+    python tools/seeds.py add --seed 1 --run RUN_DIR --machine "2-core AMD EPYC" --commit 2f83849
+    python tools/seeds.py add --seed 42 --csv docs/reward_100.csv --machine ... --commit ab456fb
+    python tools/seeds.py render        # docs/seeds.png; prints the README's sentence and table
+
+`add` writes the run's record (tools/plot_reward.py's CSV: frames, wall_s, games, reward_100) to
+docs/reward_100_seed<S>.csv, unless --csv names one already in docs/, and puts its row into
+docs/seeds.csv, replacing the seed's row of the same numerics if there is one. A row's state is
+what its CSV shows: solved (a 100-game mean above STOP_REWARD), capped (CAP_FRAMES reached
+without), or running (neither yet: a run to be resumed). Every run started stays in the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+TABLE = DOCS / "seeds.csv"
+PLOT = DOCS / "seeds.png"
+CAP_FRAMES = 15_000_000  # the frames a seed's run may take (issue: seeds)
+STOP_REWARD = 18.0
+FIELDS = ("seed", "numerics", "state", "frames", "games", "wall_s", "fps", "machine", "commit", "csv")
+
+
+class Row(NamedTuple):
+    seed: int
+    numerics: str
+    state: str
+    frames: int
+    games: int
+    wall_s: float
+    fps: int
+    machine: str
+    commit: str
+    csv: str  # the record's path, relative to the repository
+
+
+def read_record(path: Path) -> list[dict[str, str]]:
+    with path.open() as f:
+        rows = list(csv.DictReader(f))
+    if not rows or set(rows[0]) != {"frames", "wall_s", "games", "reward_100"}:
+        raise SystemExit(f"error: {path}: not a reward_100 record (tools/plot_reward.py --csv)")
+    return rows
+
+
+def state_of(record: list[dict[str, str]]) -> str:
+    last = record[-1]
+    if int(last["games"]) >= 100 and float(last["reward_100"]) > STOP_REWARD:
+        return "solved"
+    return "capped" if int(last["frames"]) >= CAP_FRAMES else "running"
+
+
+def row_of(seed: int, numerics: str, record_path: Path, machine: str, commit: str) -> Row:
+    """A table row: the record's last point is where the run solved, stopped at the cap, or is now."""
+    record = read_record(record_path)
+    last = record[-1]
+    frames, wall_s = int(last["frames"]), float(last["wall_s"])
+    return Row(seed, numerics, state_of(record), frames, int(last["games"]), wall_s, round(frames / wall_s),
+               machine, commit, str(record_path.resolve().relative_to(ROOT)))
+
+
+def read_table(path: Path | None = None) -> list[Row]:
+    path = path or TABLE
+    if not path.is_file():
+        return []
+    with path.open() as f:
+        return [Row(int(r["seed"]), r["numerics"], r["state"], int(r["frames"]), int(r["games"]),
+                    float(r["wall_s"]), int(r["fps"]), r["machine"], r["commit"], r["csv"])
+                for r in csv.DictReader(f)]
+
+
+def write_table(rows: list[Row], path: Path | None = None) -> None:
+    with (path or TABLE).open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(FIELDS)
+        w.writerows(sorted(rows, key=lambda r: (r.numerics, r.seed)))
+
+
+def hours(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def summary(rows: list[Row], numerics: str = "float32") -> str:
+    """The README's sentence on the finished runs of one numerics."""
+    done = [r for r in rows if r.numerics == numerics and r.state != "running"]
+    solved = [r for r in done if r.state == "solved"]
+    running = sum(r.numerics == numerics and r.state == "running" for r in rows)
+    more = f" ({running} more running)" if running else ""
+    if not solved:
+        return f"Solved on 0 of {len(done)} finished {numerics} seeds{more}."
+    frames = [r.frames for r in solved]
+    machines = sorted({r.machine for r in solved})
+    return (f"Solved on {len(solved)} of {len(done)} finished {numerics} seeds{more}: median "
+            f"{statistics.median(frames) / 1e6:.2f}M frames "
+            f"({min(frames) / 1e6:.2f}M-{max(frames) / 1e6:.2f}M), "
+            f"median {round(statistics.median(r.wall_s for r in solved) / 60)} minutes of training on "
+            f"{' and '.join(machines)}.")
+
+
+def markdown(rows: list[Row]) -> str:
+    lines = ["| seed | numerics | solved | frames | games | training time | frames/s | machine | commit |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    said = {"solved": "yes", "capped": f"no (cap of {CAP_FRAMES / 1e6:.0f}M)", "running": "running"}
+    for r in sorted(rows, key=lambda r: (r.numerics, r.seed)):
+        lines.append(f"| {r.seed} | {r.numerics} | {said[r.state]} | {r.frames:,} | {r.games:,} | "
+                     f"{hours(r.wall_s)} | {r.fps:,} | {r.machine} | `{r.commit}` |")
+    return "\n".join(lines)
+
+
+def median_curve(records: list[list[tuple[float, float]]], step: float = 50_000) -> list[tuple[float, float]]:
+    """The median reward_100 over the runs that have reached each frame (a solved run keeps its
+    last value after it stopped: it would not unlearn), on a grid of `step` frames."""
+    out = []
+    end = max(r[-1][0] for r in records)
+    frame = step
+    while frame <= end:
+        values = []
+        for points in records:
+            before = [v for f, v in points if f <= frame]
+            if before and (frame <= points[-1][0] or points[-1][1] > STOP_REWARD):
+                values.append(before[-1])
+        if values:
+            out.append((frame, statistics.median(values)))
+        frame += step
+    return out
+
+
+def plot(rows: list[Row], out: Path | None = None) -> None:
+    try:
+        import matplotlib
+    except ImportError:
+        raise SystemExit("error: the plot needs matplotlib, which is not installed (pip install matplotlib, "
+                         "or make dev)") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    records = []
+    for r in sorted(rows, key=lambda r: (r.numerics, r.seed)):
+        points = [(int(p["frames"]), float(p["reward_100"])) for p in read_record(ROOT / r.csv)]
+        records.append(points)
+        ax.plot([f / 1e6 for f, _ in points], [v for _, v in points], linewidth=1, alpha=0.6,
+                label=f"seed {r.seed} ({r.numerics}, {r.state})")
+    curve = median_curve(records)
+    ax.plot([f / 1e6 for f, _ in curve], [v for _, v in curve], color="black", linewidth=2.5,
+            label="median over the seeds")
+    ax.axhline(STOP_REWARD, color="gray", linestyle="--", linewidth=1)
+    ax.set_xlabel("frames (millions)")
+    ax.set_ylabel("reward_100 (mean of the last 100 games)")
+    ax.set_title("A2C on Pong, the default command, every seed we ran")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out or PLOT, dpi=100)
+
+
+def add(args: argparse.Namespace) -> None:
+    if (args.run is None) == (args.csv is None):
+        raise SystemExit("error: give a run folder (--run) or its record (--csv), one of them")
+    if args.run is not None:
+        from plot_reward import load_points, write_csv
+
+        suffix = "" if args.numerics == "float32" else f"_{args.numerics}"
+        record = DOCS / f"reward_100_seed{args.seed}{suffix}.csv"
+        write_csv(load_points(args.run), record)
+    else:
+        record = args.csv
+        if not record.is_file():
+            raise SystemExit(f"error: {record}: no such file")
+    row = row_of(args.seed, args.numerics, record, args.machine, args.commit)
+    rows = [r for r in read_table() if (r.seed, r.numerics) != (row.seed, row.numerics)]
+    write_table([*rows, row])
+    print(f"{TABLE.relative_to(ROOT)}: seed {row.seed} ({row.numerics}) {row.state} at {row.frames:,} "
+          f"frames, {row.games:,} games, {hours(row.wall_s)}, {row.fps:,} frames/s")
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("add", help="put a run's record and row into docs/")
+    a.add_argument("--seed", type=int, required=True)
+    a.add_argument("--run", type=Path, help="the run folder (its event files are read)")
+    a.add_argument("--csv", type=Path, help="or its record, already written (tools/plot_reward.py --csv)")
+    a.add_argument("--numerics", default="float32", help="float32 (the default command), or the flags' name")
+    a.add_argument("--machine", required=True, help="where it trained, in words")
+    a.add_argument("--commit", required=True, help="the commit it trained on")
+    sub.add_parser("render", help="write docs/seeds.png; print the README's sentence and table")
+    args = p.parse_args(argv)
+    if args.command == "add":
+        add(args)
+        return 0
+    rows = read_table()
+    if not rows:
+        print(f"error: {TABLE.relative_to(ROOT)}: no runs yet (tools/seeds.py add ...)", file=sys.stderr)
+        return 2
+    plot(rows)
+    print(summary(rows))
+    print()
+    print(markdown(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
