@@ -1348,7 +1348,7 @@ class Run:
 
 STEP_MS = 4 * 1000 / 60  # one agent step: 4 emulator frames at 60 Hz
 FINAL_HOLD_MS = 2000  # the GIF's last frame, the game's last screen, stays this long
-CAPTION_ROWS = 14  # the band of the GIF's last frame that says the final score
+CAPTION_ROWS = 24  # the band of the GIF's last frame, over the score, that says the final score
 
 
 class PlayEnv:
@@ -1430,7 +1430,7 @@ def captioned(screen: np.ndarray, caption: str) -> np.ndarray:
     image = Image.fromarray(screen)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, image.width - 1, CAPTION_ROWS - 1), fill=(0, 0, 0))
-    draw.text((4, 2), caption, fill=(255, 255, 255))
+    draw.text((4, CAPTION_ROWS // 2 - 6), caption, fill=(255, 255, 255))
     return np.asarray(image)
 
 

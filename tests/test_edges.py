@@ -104,9 +104,16 @@ def test_a_model_plays_on_the_frames_its_file_stores_not_todays_defaults(tmp_pat
     data["pipeline"]["noop_max"] = 0  # a setting the builder makes, other than today's default
     path = tmp_path / "noops.pt"
     torch.save(data, path)
-    _, settings = t.load_model(path)
-    seen, *_ = vector_build(monkeypatch, t.frames_of(settings))
-    assert seen["noop_max"] == 0
+    seen = {}
+
+    def recording(*args, frames=None, **kwargs):
+        seen["frames"] = frames
+        raise Built
+
+    monkeypatch.setattr(t, "make_vector_env", recording)
+    with pytest.raises(Built):
+        t.play(str(path), 1, None, torch.device("cpu"), seed=1)
+    assert seen["frames"] == {**t.PIPELINES["vector"], "noop_max": 0}
     data["pipeline"]["grayscale"] = "opencv"  # one the vector env does not make
     torch.save(data, path)
     with pytest.raises(t.UsageError, match="does not make .*grayscale 'opencv'"):
