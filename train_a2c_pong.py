@@ -297,13 +297,16 @@ def pick_device(cuda: bool) -> torch.device:
     return torch.device("cuda" if cuda else "cpu")
 
 
+NO_BF16 = "drop --bf16 (a resumed --bf16 run: add --no-bf16)"
+
+
 def check_bf16(device: torch.device) -> None:
     """--bf16 only where the hardware computes in bfloat16; elsewhere it would only be slower."""
     if device.type == "cuda" and not torch.cuda.is_bf16_supported():
-        raise UsageError("--bf16: this GPU has no bfloat16 support; drop --bf16")
+        raise UsageError(f"--bf16: this GPU has no bfloat16 support; {NO_BF16}")
     if device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
         raise UsageError("--bf16: this CPU has no native bfloat16 (AVX512-BF16 or AMX), where it "
-                         "would run slower than float32; drop --bf16")
+                         f"would run slower than float32; {NO_BF16}")
 
 
 def device_line(device: torch.device, cfg: Config) -> str:

@@ -153,6 +153,19 @@ def test_each_segment_records_its_own_speed_and_stop_settings(tmp_path):
     assert t.load_checkpoint(str(first.run_dir / "checkpoint.pt"))["segments"] == segments
 
 
+@pytest.mark.skipif(t.torch.ops.mkldnn._is_mkldnn_bf16_supported(), reason="this CPU has native bfloat16")
+def test_a_bf16_checkpoint_resumes_on_a_cpu_without_bf16_with_no_bf16(tmp_path, capsys, no_envs):
+    ckpt = model_data()
+    ckpt.update(optimizer={}, episodes=0, best_mean_reward=0.0, rewards=[],
+                config=t.saved_config(t.Config(bf16=True)))
+    torch.save(ckpt, tmp_path / "checkpoint.pt")
+    assert t.main(["--resume", str(tmp_path / "checkpoint.pt")]) == 2
+    assert "add --no-bf16" in capsys.readouterr().err
+    cfg, given = t.parse_args(["--resume", "c", "--no-bf16"])
+    assert t.resume_config(cfg, given, ckpt, "c").bf16 is False  # and check_bf16 is not called then
+    t.prepare(t.resume_config(cfg, given, ckpt, "c"), torch.device("cpu"))
+
+
 @pytest.mark.parametrize("flag", [["--name", "other"], ["--runs-dir", "elsewhere"]])
 def test_a_flag_that_resume_would_drop_is_refused(capsys, flag):
     assert t.main(["--resume", "runs/x/checkpoint.pt", *flag]) == 2
