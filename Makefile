@@ -1,7 +1,8 @@
 # make setup: .venv with what the program needs to run (requirements.txt, ptan).
 # make train: set up .venv once, then train (on the GPU when torch sees one).
 # make test:  set up .venv once, add the test tools (requirements-dev.txt), run the whole suite
-#             (the command CI runs); make check: the fast part only (pytest -m "not slow").
+#             (the command CI runs) but the long learning proofs (make test-long);
+#             make check: the fast part only (pytest -m "not slow").
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -10,7 +11,7 @@ TORCH  := torch>=2.8
 GPU    := $(shell nvidia-smi -L >/dev/null 2>&1 && echo yes)
 ARGS   ?=
 
-.PHONY: setup dev train test check lint bench clean-venv
+.PHONY: setup dev train test test-long check lint bench clean-venv
 
 setup: $(VENV)/.installed
 
@@ -55,7 +56,11 @@ train: setup
 	$(PY) train_a2c_pong.py $$flag $(ARGS)
 
 test: dev
-	$(PY) -m pytest -q --durations=10 tests
+	$(PY) -m pytest -q --durations=10 -m "not long" tests
+
+# The learning proofs of the faster numeric paths (minutes each), which CI's time has no room for.
+test-long: dev
+	$(PY) -m pytest -q --durations=10 -m long tests
 
 check: dev
 	$(PY) -m pytest -q -m "not slow" tests

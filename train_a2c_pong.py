@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import copy
 import csv
 import dataclasses
 import json
@@ -110,9 +111,13 @@ class Config:
     save_every: float = setting(10.0, "minutes between periodic checkpoints", POSITIVE)
     grad_stats_every: int = setting(10, "log grad_l2/max/var from every K-th update, which then takes a "
                                     "second backward pass (1: every update, as the notebook)", POSITIVE)
-    bf16: bool = setting(False, "forward passes under bfloat16 autocast (CUDA, or a CPU with native "
-                         "bf16); losses, gradients and Adam stay float32", on_resume=KEPT,
+    bf16: bool = setting(False, "bfloat16 forward passes (CUDA, or a CPU with native bf16): acting on a bf16 "
+                         "copy of the weights, cast once per update, the update under autocast; losses, "
+                         "gradients and Adam stay float32", on_resume=KEPT,
                          action=argparse.BooleanOptionalAction)
+    compile: bool = setting(False, "torch.compile the network's forward and backward passes (needs a C++ "
+                            "compiler on the CPU); the compile time is said and counted in the run's",
+                            modes=(TRAIN, PLAY), on_resume=KEPT, action=argparse.BooleanOptionalAction)
     async_envs: bool = setting(False, "vector backend: step the envs while the update runs; actions may "
                                "then come from weights one update old", on_resume=KEPT,
                                action=argparse.BooleanOptionalAction)
@@ -148,8 +153,9 @@ class AtariA2C(nn.Module):
         self.value = nn.Sequential(nn.Linear(conv_out, 512), nn.ReLU(), nn.Linear(512, 1))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """uint8 frames in, (logits [B, n_actions], values [B, 1]) out; scaled by 1/256 as the notebook."""
-        conv_out = self.conv(x.float() / 256).flatten(1)
+        """uint8 frames in, (logits [B, n_actions], values [B, 1]) out; scaled by 1/256 as the notebook,
+        in the weights' float type (float32 but for --bf16's acting copy)."""
+        conv_out = self.conv(x.to(self.policy[0].weight.dtype) / 256).flatten(1)
         return self.policy(conv_out), self.value(conv_out)
 
 
@@ -339,8 +345,8 @@ def prepare(cfg: Config, device: torch.device) -> None:
 
 def place(net: AtariA2C, device: torch.device, bf16: bool = False) -> AtariA2C:
     """The net on the device; on the CPU with channels-last conv weights (a faster layout for its
-    convolutions: README, Throughput). With bf16 every forward pass runs under bfloat16 autocast
-    and returns float32, so nothing else in the program needs to know."""
+    convolutions: README, Throughput). With bf16 its forward passes (the update's, the last
+    states') run under bfloat16 autocast and return float32, so nothing else needs to know."""
     net = net.to(device)
     if device.type == "cpu":
         net = net.to(memory_format=torch.channels_last)
@@ -354,6 +360,71 @@ def place(net: AtariA2C, device: torch.device, bf16: bool = False) -> AtariA2C:
 
         net.forward = bf16_forward
     return net
+
+
+class Bf16Copy:
+    """--bf16's acting network: `net`'s weights cast to bfloat16 once, and again only after an
+    optimizer step has changed them (once per update), so that acting does not pay autocast's
+    cast of every weight at every call. Returns float32, as the net under autocast does."""
+
+    def __init__(self, net: AtariA2C) -> None:
+        self.net = net
+        self.copy = copy.deepcopy(net).to(torch.bfloat16).requires_grad_(False)
+        vars(self.copy).pop("forward", None)  # the class's forward, not place()'s autocast wrapper
+        self.versions: list[int] = []
+
+    def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        versions = [p._version for p in self.net.parameters()]  # bumped by every in-place step
+        if versions != self.versions:
+            with torch.no_grad():
+                for mine, theirs in zip(self.copy.parameters(), self.net.parameters(), strict=True):
+                    mine.copy_(theirs)
+            self.versions = versions
+        logits, values = self.copy(x)
+        return logits.float(), values.float()
+
+
+def acting_net(net: AtariA2C, bf16: bool) -> Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """What chooses the actions: the net itself, or with --bf16 its bfloat16 copy."""
+    return Bf16Copy(net) if bf16 else net
+
+
+NO_COMPILE = "drop --compile (a resumed --compile run: add --no-compile)"
+
+
+def compile_net(net: AtariA2C, acting: Callable[[torch.Tensor], Any], device: torch.device, envs: int,
+                batch_size: int | None = None) -> float:
+    """torch.compile the net (and --bf16's acting copy) in place, and compile their graphs now
+    on zero frames, so that the time is said at the start: acting on `envs` states and, to train,
+    the forward of any number of last states and the update's forward and backward of
+    `batch_size`. Returns the seconds it took; where torch cannot compile, one line, exit 2."""
+    import torch._functorch.config
+
+    torch._functorch.config.donated_buffer = False  # the grad-stats update has a second backward pass
+    start = time.perf_counter()
+    shape = (net.conv[0].in_channels, 84, 84)
+    for module in {id(net): net, id(acting): getattr(acting, "copy", net)}.values():
+        module.compile()
+    try:
+        with torch.inference_mode():
+            acting(torch.zeros(envs, *shape, dtype=torch.uint8, device=device))
+        if batch_size is not None:
+            states = torch.zeros(batch_size, *shape, dtype=torch.uint8, device=device)
+            for n in (batch_size, 2, 1):  # unpack_batch's last states: as many as did not end
+                last = states[:n].clone()
+                if n > 1:
+                    torch._dynamo.mark_dynamic(last, 0)
+                with torch.no_grad():
+                    net(last)
+            logits, values = net(states)
+            (logits.sum() + values.sum()).backward()
+            net.zero_grad(set_to_none=True)
+    except Exception as e:  # no C++ compiler, an unsupported platform: inductor's many errors
+        why = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise UsageError(f"--compile: torch.compile cannot run here ({why}); {NO_COMPILE}") from None
+    seconds = time.perf_counter() - start
+    print(f"compiled the network in {seconds:.1f} s (torch.compile, counted in the run's time)", flush=True)
+    return seconds
 
 
 # ---------------------------------------------------------------------------------------------
@@ -619,7 +690,7 @@ class VectorExperienceSource:
         return rewards
 
 
-def policy_sampler(net: AtariA2C, device: torch.device,
+def policy_sampler(net: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]], device: torch.device,
                    greedy: bool = False) -> Callable[[np.ndarray], np.ndarray]:
     """Actions sampled on the device from softmax(logits) (or its arg-max), one host copy per step."""
 
@@ -634,10 +705,11 @@ def policy_sampler(net: AtariA2C, device: torch.device,
 
 
 class Timings:
-    """Wall seconds by phase, for the benchmark: env stepping is what the others leave."""
+    """Wall seconds by phase, for the benchmark: env stepping is what the others (and --compile's
+    warm-up) leave."""
 
     def __init__(self) -> None:
-        self.total = self.inference = self.update = 0.0
+        self.total = self.inference = self.update = self.compile = 0.0
 
     @contextlib.contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -655,6 +727,17 @@ class Timings:
         return wrapper
 
 
+def placed(net: AtariA2C, cfg: Config, device: torch.device,
+           timings: Timings) -> tuple[AtariA2C, Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]]:
+    """The net placed on the device, and what acts: --bf16's copy or the net; both compiled
+    with --compile, the seconds that took in timings.compile."""
+    net = place(net, device, cfg.bf16)
+    acting = acting_net(net, cfg.bf16)
+    if cfg.compile:
+        timings.compile = compile_net(net, acting, device, cfg.envs, cfg.batch_size)
+    return net, acting
+
+
 def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | Sequence[gym.Env] | None = None,
                    env_seed: int | None = None, timings: Timings | None = None) -> tuple[AtariA2C, Any]:
     """The network and the experience source of the chosen backend, on Pong or on `env` (a
@@ -670,16 +753,17 @@ def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | Sequence[
         envs = list(env) if env is not None else [make_pong_env(i, env_seed, sticky=cfg.sticky)
                                                    for i in range(cfg.envs)]
         shape, n_actions = envs[0].observation_space.shape, envs[0].action_space.n
-        net = place(AtariA2C(shape, n_actions), device, cfg.bf16)
-        agent = ptan.agent.PolicyAgent(model=lambda x: net(x)[0], apply_softmax=True, device=device)
+        net, acting = placed(AtariA2C(shape, n_actions), cfg, device, timings)
+        agent = ptan.agent.PolicyAgent(model=lambda x: acting(x)[0], apply_softmax=True, device=device)
         agent.model = timings.timed(agent.model, "inference")
         return net, ptan.experience.ExperienceSourceFirstLast(envs, agent, gamma=cfg.gamma,
                                                               steps_count=cfg.reward_steps)
     env = env if env is not None else make_vector_env(cfg.envs, cfg.env_threads, cfg.sticky)
     if cfg.async_envs and not hasattr(env, "send"):
         raise UsageError("--async-envs needs an environment with send/recv (ale-py's vector env)")
-    net = place(AtariA2C(env.single_observation_space.shape, env.single_action_space.n), device, cfg.bf16)
-    act = timings.timed(policy_sampler(net, device), "inference")
+    space = env.single_observation_space.shape, env.single_action_space.n
+    net, acting = placed(AtariA2C(*space), cfg, device, timings)
+    act = timings.timed(policy_sampler(acting, device), "inference")
     return net, VectorExperienceSource(env, act, cfg.gamma, cfg.reward_steps, seed=env_seed,
                                        overlap=cfg.async_envs)
 
@@ -1253,13 +1337,14 @@ class Run:
             print(f"run folder: {self.dir}", flush=True)
         self.first_frame = self.frame
         self.metrics = MetricBuffer(self.writer)
-        self.status = StatusLine(self.frame, self.seconds_before, outlook=runs_as_the_seeds(self.cfg))
+        self.status = StatusLine(self.frame, self.seconds_before + self.timings.compile,
+                                 outlook=runs_as_the_seeds(self.cfg))
         self.last_checkpoint = time.time()
         return self
 
     def __enter__(self) -> Run:
         self.stop = StopFlag().__enter__()
-        self.started = time.perf_counter()
+        self.started = time.perf_counter() - self.timings.compile  # --compile's time is the run's too
         return self
 
     def record_games(self, rewards: Sequence[float]) -> bool:
@@ -1453,7 +1538,8 @@ def write_gif(screens: Sequence[np.ndarray], path: str, caption: str) -> float:
 
 
 def play(model_path: str, episodes: int, record: str | None, device: torch.device, seed: int,
-         greedy: bool = False, sticky: float | None = None, backend: str | None = None) -> str | None:
+         greedy: bool = False, sticky: float | None = None, backend: str | None = None,
+         compile: bool = False) -> str | None:
     """Play full games with a saved model on the pipeline it was trained on; optionally a GIF.
 
     Actions are sampled from the policy as in training (or its arg-max with greedy); each game
@@ -1472,6 +1558,8 @@ def play(model_path: str, episodes: int, record: str | None, device: torch.devic
     threads = torch.get_num_threads()
     print(f"playing on {device.type} with {threads} torch thread{'s' * (threads != 1)}: "
           f"{'greedy' if greedy else 'sampled'} actions, sticky actions {sticky:g} ({how})", flush=True)
+    if compile:
+        compile_net(net, net, device, envs=1)
     seed_everything(seed)
     act = policy_sampler(net, device, greedy=greedy)
     scores, screens, caption = [], [], ""
@@ -1617,7 +1705,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             torch.set_num_threads(cfg.torch_threads or 1)  # one frame at a time: more threads only spin
             stopped_by = play(cfg.play, cfg.episodes, cfg.record, pick_device(cfg.cuda), cfg.seed, cfg.greedy,
                               cfg.sticky if "sticky" in given else None,
-                              cfg.backend if "backend" in given else None)
+                              cfg.backend if "backend" in given else None, cfg.compile)
             return EXIT_SIGNAL[stopped_by] if stopped_by else 0
         resume, run_dir = None, None
         if cfg.resume is not None:

@@ -128,12 +128,14 @@ def checkpoint_with(**config) -> dict:
 
 
 def test_speed_and_stop_settings_may_change_on_resume_and_hyperparameters_may_not():
-    ckpt = checkpoint_with(bf16=True, async_envs=True, stop_reward=18.0, lr=0.003)
+    ckpt = checkpoint_with(bf16=True, compile=True, async_envs=True, stop_reward=18.0, lr=0.003)
     kept = t.resume_config(t.Config(), set(), ckpt, "c.pt")
-    assert (kept.bf16, kept.async_envs, kept.stop_reward, kept.lr) == (True, True, 18.0, 0.003)
-    cfg, given = t.parse_args(["--resume", "c.pt", "--no-bf16", "--no-async-envs", "--stop-reward", "19"])
+    keys = ("bf16", "compile", "async_envs", "stop_reward", "lr")
+    assert [getattr(kept, k) for k in keys] == [True, True, True, 18.0, 0.003]
+    cfg, given = t.parse_args(["--resume", "c.pt", "--no-bf16", "--no-compile", "--no-async-envs",
+                               "--stop-reward", "19"])
     changed = t.resume_config(cfg, given, ckpt, "c.pt")
-    assert (changed.bf16, changed.async_envs, changed.stop_reward, changed.lr) == (False, False, 19.0, 0.003)
+    assert [getattr(changed, k) for k in keys] == [False, False, False, 19.0, 0.003]
     cfg, given = t.parse_args(["--resume", "c.pt", "--lr", "0.001"])
     with pytest.raises(t.UsageError, match="was trained with --lr 0.003, not 0.001"):
         t.resume_config(cfg, given, ckpt, "c.pt")
@@ -285,7 +287,8 @@ def test_help_says_these_flags_in_these_words(monkeypatch):
         "  --lr LR               Adam learning rate (default: 0.001)",
         "  --envs ENVS           parallel Pong environments (default: 50)",
         "  --seed SEED           random seed of numpy, torch and env i (seed + i) (default: 42)",
-        "  --bf16, --no-bf16     forward passes under bfloat16 autocast (CUDA, or a CPU with native bf16);",
+        "  --bf16, --no-bf16     bfloat16 forward passes (CUDA, or a CPU with native bf16): acting on a",
+        "  --compile, --no-compile",
         "play:",
         "  --episodes EPISODES   games to play (default: 3)",
     ]:

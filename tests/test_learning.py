@@ -1,5 +1,6 @@
 """Proof of learning on the CPU: the program's own loop, network, unpack_batch and update learn
-"catch" (tools/catch_env.py), and two sabotaged variants of the method do not.
+"catch" (tools/catch_env.py), eager, with --bf16 and with --compile, and two sabotaged variants
+of the method do not.
 
 Hyperparameters are the seed's except those the task needs, named in TASK: with the seed's
 Adam eps of 1e-3 and clip of 0.1 the steps are tuned for millions of Pong frames, far more than
@@ -59,9 +60,19 @@ def test_a2c_learns_catch(learned):
     assert learned.solved and learned.mean_reward > BAR
 
 
-@pytest.mark.skipif(not NATIVE_BF16, reason="this CPU has no native bfloat16, where --bf16 is refused")
-def test_a2c_learns_catch_under_bf16_autocast(tmp_path):
+NEEDS_BF16 = pytest.mark.skipif(not NATIVE_BF16, reason="no native bfloat16 here, where --bf16 is refused")
+
+
+@NEEDS_BF16
+def test_a2c_learns_catch_under_bf16(tmp_path):
     result = train_catch(tmp_path, bf16=True)
+    assert result.solved and result.mean_reward > BAR
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("bf16", [False, pytest.param(True, marks=NEEDS_BF16)], ids=["float32", "bf16"])
+def test_a2c_learns_catch_compiled(tmp_path, bf16):
+    result = train_catch(tmp_path, compile=True, bf16=bf16)
     assert result.solved and result.mean_reward > BAR
 
 

@@ -1,0 +1,139 @@
+"""--compile and --bf16's acting copy: new numeric paths, so each is held to the eager float32
+net on the same weights and batch within a stated tolerance (tests/test_learning.py shows they
+learn). Tolerances: float32 kernels that fuse or reorder sums differ from eager's in the last
+bits, so outputs agree to 1e-4 relative and one update's weights to 1e-6; bfloat16 keeps 8
+significant bits, so its outputs agree to 2% of their scale."""
+
+import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import model_data
+from torch._dynamo.utils import counters
+
+import train_a2c_pong as t
+
+ROOT = Path(__file__).resolve().parent.parent
+CPU = torch.device("cpu")
+SHAPE = (4, 84, 84)
+
+
+def frames(n: int, seed: int = 0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, (n, *SHAPE), dtype=torch.uint8, generator=generator)
+
+
+def pair(bf16: bool = False) -> tuple[t.AtariA2C, t.AtariA2C]:
+    """Two nets with the same weights, placed as the program places them."""
+    torch.manual_seed(0)
+    ref = t.place(t.AtariA2C(SHAPE, 6), CPU)
+    other = t.place(copy.deepcopy(ref), CPU, bf16)
+    return ref, other
+
+
+@pytest.fixture(scope="module")
+def compiled() -> tuple[t.AtariA2C, t.AtariA2C, float]:
+    ref, net = pair()
+    rng = torch.get_rng_state()
+    seconds = t.compile_net(net, net, CPU, envs=50, batch_size=128)
+    assert torch.equal(torch.get_rng_state(), rng)  # the warm-up draws nothing: runs stay seeded
+    assert all(p.grad is None for p in net.parameters())  # nor leaves a gradient behind
+    return ref, net, seconds
+
+
+def test_compiled_forward_passes_agree_with_eager_and_compile_nothing_new(compiled):
+    ref, net, _ = compiled
+    graphs = counters["stats"]["unique_graphs"]
+    for n in (50, 128, 77, 15, 3, 1):
+        x = frames(n, seed=n)
+        if n == 50:  # acting: on frames made in inference mode, as policy_sampler makes them
+            with torch.inference_mode():
+                got, want = net(x.clone()), ref(x)
+        else:  # unpack_batch's last states, 1 to 128 of them
+            with torch.no_grad():
+                got, want = net(x), ref(x)
+        for g, w in zip(got, want, strict=True):
+            torch.testing.assert_close(g, w, rtol=1e-4, atol=1e-5)
+    assert counters["stats"]["unique_graphs"] == graphs  # the warm-up compiled every shape training uses
+
+
+def test_a_compiled_update_agrees_with_eager(compiled):
+    ref, net, _ = compiled
+    net.load_state_dict(ref.state_dict())
+    cfg = t.Config()
+    x, actions, targets = frames(128, seed=1), torch.randint(0, 6, (128,)), torch.randn(128)
+    for with_grad_stats in (True, False):
+        metrics = []
+        for model in (ref, net):
+            optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
+            metrics.append(t.a2c_update(model, optimizer, x, actions, targets, cfg, with_grad_stats))
+        for key, want in metrics[0].items():
+            torch.testing.assert_close(metrics[1][key], want, rtol=1e-4, atol=1e-6, equal_nan=True, msg=key)
+        for (name, w), g in zip(ref.state_dict().items(), net.state_dict().values(), strict=True):
+            torch.testing.assert_close(g, w, rtol=0, atol=1e-6, msg=name)
+        assert not torch.equal(ref.policy[2].weight, pair()[0].policy[2].weight)  # the step moved them
+
+
+def test_bf16_acting_copy_agrees_with_float32_and_autocast_and_recasts_once_per_step():
+    ref, net = pair(bf16=True)  # this CPU may emulate bf16: slow, but the numbers are bf16's
+    acting = t.Bf16Copy(net)
+    x = frames(50, seed=2)
+    with torch.inference_mode():
+        (logits, values), (want_l, want_v), (auto_l, auto_v) = acting(x), ref(x), net(x)
+    assert logits.dtype == values.dtype == torch.float32
+    for got, want in ((logits, want_l), (values, want_v), (logits, auto_l), (values, auto_v)):
+        assert (got - want).abs().max() <= 0.02 * want.abs().max()
+    casts = acting.versions
+    with torch.inference_mode():
+        acting(x)
+    assert acting.versions is casts  # no optimizer step, no new cast
+    cfg = t.Config()
+    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
+    t.a2c_update(net, optimizer, frames(128, seed=3), torch.randint(0, 6, (128,)), torch.randn(128), cfg)
+    with torch.inference_mode():
+        acting(x)
+    for mine, theirs in zip(acting.copy.parameters(), net.parameters(), strict=True):
+        assert torch.equal(mine, theirs.detach().to(torch.bfloat16))  # acting on the updated weights
+
+
+@pytest.mark.slow
+def test_compile_without_a_cxx_compiler_is_one_line_and_no_run(tmp_path):
+    env = {**os.environ, "CXX": str(tmp_path / "no-such-c++"),
+           "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "cache")}  # a cache would spare the compiler
+    runs = tmp_path / "runs"
+    proc = subprocess.run([sys.executable, str(ROOT / "train_a2c_pong.py"), "--compile", "--envs", "2",
+                           "--max-frames", "10", "--runs-dir", str(runs)],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--compile: torch.compile cannot run here" in lines[0], proc.stderr
+    assert "add --no-compile" in lines[0]
+    assert not runs.exists() or not any(runs.iterdir())
+
+
+@pytest.mark.slow
+def test_play_with_compile_acts_with_a_compiled_net_that_agrees_with_the_model(tmp_path, monkeypatch, capsys):
+    torch.manual_seed(0)
+    path = tmp_path / "m.pt"
+    torch.save(model_data(t.Config()), path)
+    acting = {}
+
+    def sampler(net, device, greedy=False):
+        acting["net"] = net
+        return lambda obs: np.array([0])  # the network is not needed to end a game
+
+    monkeypatch.setattr(t, "policy_sampler", sampler)
+    t.play(str(path), 1, None, CPU, seed=1, compile=True)
+    assert "compiled the network in" in capsys.readouterr().out
+    net, _ = t.load_model(path)
+    x = frames(1, seed=4)
+    with torch.inference_mode():
+        got, want = acting["net"](x.clone()), net(x)
+    assert acting["net"]._compiled_call_impl is not None  # nn.Module.compile's, in place
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w, rtol=1e-4, atol=1e-5)
