@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
 """Throughput of the program's variants, side by side in one process (a benchmark, not a test).
 
-    python tools/bench_throughput.py [--frames N] [--envs 50] [--cuda] [--variants vector two-pass ...]
+    python tools/bench_throughput.py [--frames N] [--envs 50] [--cuda] [--variants vector compile ...]
 
 Rows: vector (the default: one backward pass, grad statistics every 10th update), two-pass (the
 notebook's update: two backward passes every update, --grad-stats-every 1), bf16 (--bf16; refused
-where the hardware has no native bfloat16), async (--async-envs), ptan (the notebook's experience
-pipeline), and three splits of the cores between the vector env's threads and torch's.
+where the hardware has no native bfloat16), compile (--compile), bf16-compile (both), async
+(--async-envs), ptan (the notebook's experience pipeline), and three splits of the cores between
+the vector env's threads and torch's.
 Each trains for the same number of frames with the notebook's hyperparameters; the report
-gives frames per second, the share of wall time in env stepping (with experience bookkeeping,
-and the envs' first reset), inference and the update (unpack_batch included), the frames per
-second of env stepping alone (frames / env time), the time of one update (one pass, two passes,
-bf16) and the ratios. Machines here are shared and noisy: compare the ratios, measured in one
-run, rather than absolute numbers across runs.
+gives frames per second (--compile's compile time left out, and said), the share of wall time
+in env stepping (with experience bookkeeping, and the envs' first reset), inference and the
+update (unpack_batch included), the frames per second of env stepping alone (frames / env
+time), the time of one update (one pass, two passes, bf16) and the ratios.
+
+The limits: the vector env alone (random actions) and the network alone (per 128 frames: 128/50
+acting forwards of 50 states with sampling, the last-state forward of 128 and one update, grad
+statistics every 10th) are timed for each of vector, compile, bf16 and bf16-compile; their serial
+sum is what that variant could reach, printed beside what it trained at. Machines here are
+shared and noisy: compare the ratios, measured in one run, rather than absolute numbers across runs.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ VARIANTS = {  # row name: flags
     "vector": {},
     "two-pass": {"grad_stats_every": 1},
     "bf16": {"bf16": True},
+    "compile": {"compile": True},
+    "bf16-compile": {"bf16": True, "compile": True},
     "async": {"async_envs": True},
     "ptan": {"backend": "ptan"},
     "env1+torch1": {"env_threads": 1, "torch_threads": 1},
@@ -58,7 +66,53 @@ def run(variant: str, frames: int, envs: int, cuda: bool, runs_dir: str) -> tupl
         return str(e).split(";")[0]
     finally:
         torch.set_num_threads(threads)  # --torch-threads sets it for the whole process
-    return result.frames / result.timings.total, result.timings
+    return result.frames / (result.timings.total - result.timings.compile), result.timings
+
+
+def env_fps(envs: int, steps: int = 200) -> float:
+    """Frames per second of the vector env alone, random actions, after its first reset."""
+    env = t.make_vector_env(envs)
+    env.reset(seed=1)
+    actions = torch.randint(0, env.single_action_space.n, (steps, envs)).numpy()
+    start = time.perf_counter()
+    for a in actions:
+        env.step(a)
+    seconds = time.perf_counter() - start
+    env.close()
+    return steps * envs / seconds
+
+
+def network_ms(variant: str, device: torch.device, envs: int, blocks: int = 10) -> float | str:
+    """Mean wall time of the network's work per 128 frames (acting, last states, update), as
+    train() places and compiles it, or why the variant does not run here."""
+    cfg = t.Config(**VARIANTS[variant], envs=envs)
+    try:
+        if cfg.bf16:
+            t.check_bf16(device)
+        with contextlib.redirect_stdout(io.StringIO()):  # compile_net's line
+            net, acting = t.placed(t.AtariA2C((4, 84, 84), 6), cfg, device, t.Timings())
+    except t.UsageError as e:
+        return str(e).split(";")[0]
+    act = t.policy_sampler(acting, device)
+    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
+    obs = torch.randint(0, 256, (envs, 4, 84, 84), dtype=torch.uint8).numpy()
+    states = torch.randint(0, 256, (cfg.batch_size, 4, 84, 84), dtype=torch.uint8, device=device)
+    actions = torch.randint(0, 6, (cfg.batch_size,), device=device)
+    acting, updates = [], []
+    for k in range(blocks + 2):  # 2 warm-up blocks
+        start = time.perf_counter()
+        act(obs)
+        middle = time.perf_counter()
+        with torch.no_grad():
+            _, last = net(states)
+        targets = last[:, 0] * cfg.gamma ** cfg.reward_steps
+        t.a2c_update(net, optimizer, states, actions, targets, cfg, k % cfg.grad_stats_every == 0)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        if k >= 2:
+            acting.append(middle - start)
+            updates.append(time.perf_counter() - middle)
+    return 1000 * (sum(acting) * cfg.batch_size / envs + sum(updates)) / blocks
 
 
 def update_ms(device: torch.device, repeats: int = 20, with_grad_stats: bool = False,
@@ -84,6 +138,23 @@ def update_ms(device: torch.device, repeats: int = 20, with_grad_stats: bool = F
     return 1000 * sum(times) / len(times)
 
 
+def limits(rows: dict, device: torch.device, envs: int) -> None:
+    """Each variant's serial limit (env alone + network alone per 128 frames) beside its training fps."""
+    env = env_fps(envs)
+    per_frame_env = 1 / env
+    print(f"limits: the vector env alone {env:,.0f} frames/s ({envs} envs, random actions)")
+    print(f"{'variant':12} {'net ms/128':>10} {'limit fps':>9} {'trained':>8} {'of limit':>8}")
+    for variant in ("vector", "compile", "bf16", "bf16-compile"):
+        ms = network_ms(variant, device, envs)
+        if isinstance(ms, str):
+            print(f"{variant:12} refused: {ms}")
+            continue
+        limit = 128 / (128 * per_frame_env + ms / 1000)
+        row = rows.get(variant)
+        trained = f"{row[0]:8.0f} {row[0] / limit:8.0%}" if isinstance(row, tuple) else f"{'-':>8} {'-':>8}"
+        print(f"{variant:12} {ms:10.1f} {limit:9.0f} {trained}")
+
+
 def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -105,6 +176,7 @@ def main() -> None:
     device = f"{cpu_name()}" + (f", {torch.cuda.get_device_name()}" if args.cuda else "")
     print(f"machine: {os.cpu_count()} cores, {device}, torch {torch.__version__}, "
           f"{args.envs} envs, {args.frames} frames per variant")
+    dev = torch.device("cuda" if args.cuda else "cpu")
     rows = {}
     with tempfile.TemporaryDirectory() as runs:
         for variant in args.variants:
@@ -115,10 +187,12 @@ def main() -> None:
             print(f"{variant:12} refused: {row}")
             continue
         fps, tm = row
-        env = tm.total - tm.inference - tm.update
-        print(f"{variant:12} {fps:8.0f} {env / tm.total:6.0%} {tm.inference / tm.total:6.0%} "
-              f"{tm.update / tm.total:6.0%} {args.frames / env:8.0f}")
-    dev = torch.device("cuda" if args.cuda else "cpu")
+        total = tm.total - tm.compile
+        env = total - tm.inference - tm.update
+        compiled = f"  (compiled in {tm.compile:.1f} s first)" if tm.compile else ""
+        print(f"{variant:12} {fps:8.0f} {env / total:6.0%} {tm.inference / total:6.0%} "
+              f"{tm.update / total:6.0%} {args.frames / env:8.0f}{compiled}")
+    limits(rows, dev, args.envs)
     one, two, plain = update_ms(dev), update_ms(dev, with_grad_stats=True), update_ms(dev, placed=False)
     try:
         t.check_bf16(dev)
@@ -132,7 +206,8 @@ def main() -> None:
         if isinstance(rows.get(a), tuple) and isinstance(rows.get(b), tuple):
             print(f"ratio {a}/{b}: {rows[a][0] / rows[b][0]:.2f}")
 
-    for a, b in [("vector", "two-pass"), ("bf16", "two-pass"), ("async", "vector"), ("env1+torch1", "vector"),
+    for a, b in [("vector", "two-pass"), ("bf16", "two-pass"), ("compile", "vector"),
+                 ("bf16-compile", "vector"), ("async", "vector"), ("env1+torch1", "vector"),
                  ("env1", "vector"), ("torch1", "vector"), ("vector", "ptan")]:
         ratio(a, b)
 
