@@ -774,6 +774,8 @@ def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | Sequence[
 
 HYPERPARAMETERS = tuple(f.name for f in dataclasses.fields(Config) if f.metadata["on_resume"] == LOCKED)
 PER_SEGMENT = tuple(f.name for f in dataclasses.fields(Config) if f.metadata["on_resume"] == KEPT)
+CHANGING = tuple(f.name for f in dataclasses.fields(Config)  # what segment_record keeps per segment
+                 if TRAIN in f.metadata["modes"] and f.metadata["on_resume"] not in (LOCKED, REFUSED))
 
 
 def saved_config(cfg: Config) -> dict[str, Any]:
@@ -957,10 +959,8 @@ def make_checkpoint(cfg: Config, net: AtariA2C, optimizer: torch.optim.Optimizer
 def segment_record(cfg: Config, segment: int, frame: int) -> dict[str, Any]:
     """What may change from one segment of a run to the next (not its hyperparameters, which
     --resume keeps), and where the segment began."""
-    changing = [f.name for f in dataclasses.fields(Config)
-                if TRAIN in f.metadata["modes"] and f.metadata["on_resume"] not in (LOCKED, REFUSED)]
     return {"segment": segment, "frame": frame, "date": datetime.now().isoformat(timespec="seconds"),
-            **{k: getattr(cfg, k) for k in changing}}
+            **{k: getattr(cfg, k) for k in CHANGING}}
 
 
 def restore(ckpt: dict, net: AtariA2C, optimizer: torch.optim.Optimizer) -> History:
@@ -1194,12 +1194,14 @@ class StopFlag:
             signal.signal(sig, handler)
 
 
+DEFAULT = Config()
+AS_THE_SEEDS = tuple(k for k in (*HYPERPARAMETERS, "stop_reward") if k != "seed")
+
+
 def runs_as_the_seeds(cfg: Config) -> bool:
     """Whether the runs over seeds (docs/seeds.csv) speak for this one: the default command's
     hyperparameters and stop, on any seed."""
-    default = Config()
-    keys = [k for k in (*HYPERPARAMETERS, "stop_reward") if k != "seed"]
-    return all(getattr(cfg, k) == getattr(default, k) for k in keys)
+    return all(getattr(cfg, k) == getattr(DEFAULT, k) for k in AS_THE_SEEDS)
 
 
 def check_writable_folder(folder: Path, flag: str) -> None:
@@ -1263,7 +1265,7 @@ def waiting_run(runs_dir: str) -> tuple[Path, int] | None:
     found = sorted(root.glob("*/checkpoint.pt"), key=lambda p: p.stat().st_mtime) if root.is_dir() else []
     for path in reversed(found):
         try:
-            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+            ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)  # reads no weights
             rewards, bar, frame = ckpt["rewards"], float(ckpt["config"]["stop_reward"]), int(ckpt["frame"])
         except Exception:  # damaged, or another program's: not one to offer
             continue
