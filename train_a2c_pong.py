@@ -403,7 +403,7 @@ def compile_net(net: AtariA2C, acting: Callable[[torch.Tensor], Any], device: to
     torch._functorch.config.donated_buffer = False  # the grad-stats update has a second backward pass
     start = time.perf_counter()
     shape = (net.conv[0].in_channels, 84, 84)
-    for module in {id(net): net, id(acting): getattr(acting, "copy", net)}.values():
+    for module in [net] if acting is net else [net, acting.copy]:
         module.compile()
     try:
         with torch.inference_mode():

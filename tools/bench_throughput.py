@@ -98,7 +98,7 @@ def network_ms(variant: str, device: torch.device, envs: int, blocks: int = 10) 
     obs = torch.randint(0, 256, (envs, 4, 84, 84), dtype=torch.uint8).numpy()
     states = torch.randint(0, 256, (cfg.batch_size, 4, 84, 84), dtype=torch.uint8, device=device)
     actions = torch.randint(0, 6, (cfg.batch_size,), device=device)
-    acting, updates = [], []
+    acting_s, update_s = [], []
     for k in range(blocks + 2):  # 2 warm-up blocks
         start = time.perf_counter()
         act(obs)
@@ -110,9 +110,9 @@ def network_ms(variant: str, device: torch.device, envs: int, blocks: int = 10) 
         if device.type == "cuda":
             torch.cuda.synchronize()
         if k >= 2:
-            acting.append(middle - start)
-            updates.append(time.perf_counter() - middle)
-    return 1000 * (sum(acting) * cfg.batch_size / envs + sum(updates)) / blocks
+            acting_s.append(middle - start)
+            update_s.append(time.perf_counter() - middle)
+    return 1000 * (sum(acting_s) * cfg.batch_size / envs + sum(update_s)) / blocks
 
 
 def update_ms(device: torch.device, repeats: int = 20, with_grad_stats: bool = False,
