@@ -134,6 +134,9 @@ class Config:
                                  metavar="FILE.gif")
 
 
+Heads = tuple[torch.Tensor | None, torch.Tensor | None]  # (logits, values), a head left out is None
+
+
 class AtariA2C(nn.Module):
     """Shared conv base with a policy head (action logits) and a value head (V(s))."""
 
@@ -152,11 +155,13 @@ class AtariA2C(nn.Module):
         self.policy = nn.Sequential(nn.Linear(conv_out, 512), nn.ReLU(), nn.Linear(512, n_actions))
         self.value = nn.Sequential(nn.Linear(conv_out, 512), nn.ReLU(), nn.Linear(512, 1))
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, policy: bool = True, value: bool = True) -> Heads:
         """uint8 frames in, (logits [B, n_actions], values [B, 1]) out; scaled by 1/256 as the notebook,
-        in the weights' float type (float32 but for --bf16's acting copy)."""
+        in the weights' float type (float32 but for --bf16's acting copy). Acting needs only the
+        logits and the last states only the values: `value=False` or `policy=False` leaves that
+        head out (None), the other's numbers unchanged (tests/test_network.py)."""
         conv_out = self.conv(x.to(self.policy[0].weight.dtype) / 256).flatten(1)
-        return self.policy(conv_out), self.value(conv_out)
+        return self.policy(conv_out) if policy else None, self.value(conv_out) if value else None
 
 
 def unpack_batch(batch: Sequence[Any], net: AtariA2C, gamma: float, reward_steps: int,
@@ -173,7 +178,7 @@ def unpack_batch(batch: Sequence[Any], net: AtariA2C, gamma: float, reward_steps
     if not_done:
         last = torch.from_numpy(np.stack([np.asarray(batch[i].last_state) for i in not_done])).to(device)
         with torch.no_grad():
-            _, last_values = net(last)
+            _, last_values = net(last, policy=False)
         idx = torch.tensor(not_done, dtype=torch.long, device=device)
         targets[idx] += last_values[:, 0] * (gamma ** reward_steps)
     return states, actions, targets
@@ -343,6 +348,11 @@ def prepare(cfg: Config, device: torch.device) -> None:
     seed_everything(cfg.seed)
 
 
+def as_float32(heads: Heads) -> Heads:
+    """A --bf16 forward's heads in float32 (a head left out stays None)."""
+    return tuple(None if h is None else h.float() for h in heads)
+
+
 def place(net: AtariA2C, device: torch.device, bf16: bool = False) -> AtariA2C:
     """The net on the device; on the CPU with channels-last conv weights (a faster layout for its
     convolutions: README, Throughput). With bf16 its forward passes (the update's, the last
@@ -353,10 +363,9 @@ def place(net: AtariA2C, device: torch.device, bf16: bool = False) -> AtariA2C:
     if bf16:
         forward = net.forward
 
-        def bf16_forward(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        def bf16_forward(x: torch.Tensor, policy: bool = True, value: bool = True) -> Heads:
             with torch.autocast(device.type, dtype=torch.bfloat16):
-                logits, values = forward(x)
-            return logits.float(), values.float()
+                return as_float32(forward(x, policy, value))
 
         net.forward = bf16_forward
     return net
@@ -373,18 +382,17 @@ class Bf16Copy:
         vars(self.copy).pop("forward", None)  # the class's forward, not place()'s autocast wrapper
         self.versions: list[int] = []
 
-    def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def __call__(self, x: torch.Tensor, policy: bool = True, value: bool = True) -> Heads:
         versions = [p._version for p in self.net.parameters()]  # bumped by every in-place step
         if versions != self.versions:
             with torch.no_grad():
                 for mine, theirs in zip(self.copy.parameters(), self.net.parameters(), strict=True):
                     mine.copy_(theirs)
             self.versions = versions
-        logits, values = self.copy(x)
-        return logits.float(), values.float()
+        return as_float32(self.copy(x, policy, value))
 
 
-def acting_net(net: AtariA2C, bf16: bool) -> Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+def acting_net(net: AtariA2C, bf16: bool) -> Callable[..., Heads]:
     """What chooses the actions: the net itself, or with --bf16 its bfloat16 copy."""
     return Bf16Copy(net) if bf16 else net
 
@@ -392,7 +400,7 @@ def acting_net(net: AtariA2C, bf16: bool) -> Callable[[torch.Tensor], tuple[torc
 NO_COMPILE = "drop --compile (a resumed --compile run: add --no-compile)"
 
 
-def compile_net(net: AtariA2C, acting: Callable[[torch.Tensor], Any], device: torch.device, envs: int,
+def compile_net(net: AtariA2C, acting: Callable[..., Heads], device: torch.device, envs: int,
                 batch_size: int | None = None) -> float:
     """torch.compile the net (and --bf16's acting copy) in place, and compile their graphs now
     on zero frames, so that the time is said at the start: acting on `envs` states and, to train,
@@ -407,7 +415,7 @@ def compile_net(net: AtariA2C, acting: Callable[[torch.Tensor], Any], device: to
         module.compile()
     try:
         with torch.inference_mode():
-            acting(torch.zeros(envs, *shape, dtype=torch.uint8, device=device))
+            acting(torch.zeros(envs, *shape, dtype=torch.uint8, device=device), value=False)
         if batch_size is not None:
             states = torch.zeros(batch_size, *shape, dtype=torch.uint8, device=device)
             for n in (batch_size, 2, 1):  # unpack_batch's last states: as many as did not end
@@ -415,7 +423,7 @@ def compile_net(net: AtariA2C, acting: Callable[[torch.Tensor], Any], device: to
                 if n > 1:
                     torch._dynamo.mark_dynamic(last, 0)
                 with torch.no_grad():
-                    net(last)
+                    net(last, policy=False)
             logits, values = net(states)
             (logits.sum() + values.sum()).backward()
             net.zero_grad(set_to_none=True)
@@ -690,13 +698,13 @@ class VectorExperienceSource:
         return rewards
 
 
-def policy_sampler(net: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]], device: torch.device,
+def policy_sampler(net: Callable[..., Heads], device: torch.device,
                    greedy: bool = False) -> Callable[[np.ndarray], np.ndarray]:
     """Actions sampled on the device from softmax(logits) (or its arg-max), one host copy per step."""
 
     @torch.inference_mode()
     def act(obs: np.ndarray) -> np.ndarray:
-        logits, _ = net(torch.from_numpy(np.asarray(obs)).to(device))
+        logits, _ = net(torch.from_numpy(np.asarray(obs)).to(device), value=False)
         if greedy:
             return logits.argmax(dim=1).cpu().numpy()
         return torch.multinomial(F.softmax(logits, dim=1), 1)[:, 0].cpu().numpy()
@@ -728,7 +736,7 @@ class Timings:
 
 
 def placed(net: AtariA2C, cfg: Config, device: torch.device,
-           timings: Timings) -> tuple[AtariA2C, Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]]:
+           timings: Timings) -> tuple[AtariA2C, Callable[..., Heads]]:
     """The net placed on the device, and what acts: --bf16's copy or the net; both compiled
     with --compile, the seconds that took in timings.compile."""
     net = place(net, device, cfg.bf16)
@@ -754,7 +762,8 @@ def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | Sequence[
                                                    for i in range(cfg.envs)]
         shape, n_actions = envs[0].observation_space.shape, envs[0].action_space.n
         net, acting = placed(AtariA2C(shape, n_actions), cfg, device, timings)
-        agent = ptan.agent.PolicyAgent(model=lambda x: acting(x)[0], apply_softmax=True, device=device)
+        agent = ptan.agent.PolicyAgent(model=lambda x: acting(x, value=False)[0], apply_softmax=True,
+                                       device=device)
         agent.model = timings.timed(agent.model, "inference")
         return net, ptan.experience.ExperienceSourceFirstLast(envs, agent, gamma=cfg.gamma,
                                                               steps_count=cfg.reward_steps)

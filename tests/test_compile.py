@@ -51,14 +51,13 @@ def test_compiled_forward_passes_agree_with_eager_and_compile_nothing_new(compil
     graphs = counters["stats"]["unique_graphs"]
     for n in (50, 128, 77, 15, 3, 1):
         x = frames(n, seed=n)
-        if n == 50:  # acting: on frames made in inference mode, as policy_sampler makes them
+        if n == 50:  # acting: the logits, on frames made in inference mode, as policy_sampler makes them
             with torch.inference_mode():
-                got, want = net(x.clone()), ref(x)
-        else:  # unpack_batch's last states, 1 to 128 of them
+                got, want = net(x.clone(), value=False)[0], ref(x)[0]
+        else:  # unpack_batch's last states, 1 to 128 of them: their values
             with torch.no_grad():
-                got, want = net(x), ref(x)
-        for g, w in zip(got, want, strict=True):
-            torch.testing.assert_close(g, w, rtol=1e-4, atol=1e-5)
+                got, want = net(x, policy=False)[1], ref(x)[1]
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
     assert counters["stats"]["unique_graphs"] == graphs  # the warm-up compiled every shape training uses
 
 
@@ -133,7 +132,6 @@ def test_play_with_compile_acts_with_a_compiled_net_that_agrees_with_the_model(t
     net, _ = t.load_model(path)
     x = frames(1, seed=4)
     with torch.inference_mode():
-        got, want = acting["net"](x.clone()), net(x)
+        got, want = acting["net"](x.clone(), value=False)[0], net(x)[0]  # the logits, as play acts
     assert acting["net"]._compiled_call_impl is not None  # nn.Module.compile's, in place
-    for g, w in zip(got, want, strict=True):
-        torch.testing.assert_close(g, w, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)

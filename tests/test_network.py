@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 import train_a2c_pong as t
@@ -48,3 +49,22 @@ def test_channels_last_placement_computes_the_same_values_and_gradients():
         (logits.sum() + values.sum()).backward()
     for a, b in zip(plain.parameters(), placed.parameters(), strict=True):
         assert torch.allclose(a.grad, b.grad, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("n", [50, 128, 3])
+def test_one_head_gives_the_full_forwards_numbers_and_skips_the_other(n):
+    """Acting asks for the logits alone, unpack_batch's last states for the values alone: the same
+    numbers, bit for bit, as the notebook's full forward on the net as placed to train."""
+    torch.manual_seed(n)
+    net = t.place(t.AtariA2C((4, 84, 84), 6), torch.device("cpu"))
+    x = torch.randint(0, 256, (n, 4, 84, 84), dtype=torch.uint8)
+    ran = []
+    for head in (net.policy, net.value):
+        head.register_forward_hook(lambda m, inp, out: ran.append(m))
+    with torch.inference_mode():
+        logits, values = net(x)
+        ran.clear()
+        policy_only, value_only = net(x, value=False), net(x, policy=False)
+    assert ran == [net.policy, net.value]  # each call ran its one head
+    assert policy_only[1] is None and value_only[0] is None
+    assert torch.equal(policy_only[0], logits) and torch.equal(value_only[1], values)

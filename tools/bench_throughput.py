@@ -104,7 +104,7 @@ def network_ms(variant: str, device: torch.device, envs: int, blocks: int = 10) 
         act(obs)
         middle = time.perf_counter()
         with torch.no_grad():
-            _, last = net(states)
+            _, last = net(states, policy=False)
         targets = last[:, 0] * cfg.gamma ** cfg.reward_steps
         t.a2c_update(net, optimizer, states, actions, targets, cfg, k % cfg.grad_stats_every == 0)
         if device.type == "cuda":
