@@ -12,7 +12,8 @@ Each trains for the same number of frames with the notebook's hyperparameters; t
 gives frames per second (--compile's compile time left out, and said), the share of wall time
 in env stepping (with experience bookkeeping, and the envs' first reset), inference and the
 update (unpack_batch included), the frames per second of env stepping alone (frames / env
-time), the time of one update (one pass, two passes, bf16) and the ratios.
+time), the time of one update (one pass, two passes, bf16), of one forward with both heads and
+with the one head that acting (the policy) or the last states (the value) use, and the ratios.
 
 The limits: the vector env alone (random actions) and the network alone (per 128 frames: 128/50
 acting forwards of 50 states with sampling, the last-state forward of 128 and one update, grad
@@ -138,6 +139,26 @@ def update_ms(device: torch.device, repeats: int = 20, with_grad_stats: bool = F
     return 1000 * sum(times) / len(times)
 
 
+def heads_ms(device: torch.device, n: int, head: str, repeats: int = 30) -> tuple[float, float]:
+    """Mean wall time of one forward of `n` random Pong frames with both heads and with `head`
+    alone (the other left out, as acting and the last states ask), interleaved call by call so
+    that the machine's drift falls on both alike."""
+    net = t.place(t.AtariA2C((4, 84, 84), 6), device)
+    x = torch.randint(0, 256, (n, 4, 84, 84), dtype=torch.uint8, device=device)
+    alone = {"policy": {"value": False}, "value": {"policy": False}}[head]
+    times = [0.0, 0.0]
+    with torch.inference_mode():
+        for k in range(repeats + 3):  # 3 warm-up rounds
+            for i, flags in enumerate(({}, alone)):
+                start = time.perf_counter()
+                net(x, **flags)
+                if device.type == "cuda":
+                    torch.cuda.synchronize()
+                if k >= 3:
+                    times[i] += time.perf_counter() - start
+    return 1000 * times[0] / repeats, 1000 * times[1] / repeats
+
+
 def limits(rows: dict, device: torch.device, envs: int) -> None:
     """Each variant's serial limit (env alone + network alone per 128 frames) beside its training fps."""
     env = env_fps(envs)
@@ -201,6 +222,11 @@ def main() -> None:
         bf16 = ""
     print(f"one update on {dev.type}: {one:.1f} ms one backward pass, {two:.1f} ms two{bf16}; "
           f"{plain:.1f} ms one pass with the conv weights in the default layout")
+    act_both, act_one = heads_ms(dev, args.envs, "policy")
+    last_both, last_one = heads_ms(dev, 128, "value")
+    print(f"one forward on {dev.type}: {args.envs} states (acting) {act_both:.1f} ms both heads, "
+          f"{act_one:.1f} ms the policy head alone; 128 states (last states) {last_both:.1f} ms both "
+          f"heads, {last_one:.1f} ms the value head alone")
 
     def ratio(a: str, b: str) -> None:
         if isinstance(rows.get(a), tuple) and isinstance(rows.get(b), tuple):
