@@ -20,13 +20,68 @@ ROWS = seeds.read_table()
 def test_every_row_is_its_runs_record():
     assert ROWS, "docs/seeds.csv has no runs"
     for row in ROWS:
-        assert row == seeds.row_of(row.seed, row.numerics, ROOT / row.csv, row.machine, row.commit), row.seed
+        capped = seeds.CAP_FRAMES if row.state == "capped" else 0  # read from its checkpoint, not in git
+        made = seeds.row_of(row.seed, row.numerics, ROOT / row.csv, row.machine, row.commit, capped)
+        assert row._replace(agent_mean="", agent_won="") == made, row.seed
+
+
+def agent_logs() -> str:
+    return (ROOT / "docs" / "reference.md").read_text().split("\n## Each seed's agent\n")[1].split("\n## ")[0]
+
+
+def test_each_finished_seeds_agent_in_the_table_is_its_play_log():
+    for row in ROWS:
+        if row.state == "running":
+            assert not row.agent_mean, row.seed  # a run still training has no final agent yet
+            continue
+        log = agent_logs().split(f"\n### Seed {row.seed}\n")[1].split("```")[1]
+        assert log.startswith("\n$ python train_a2c_pong.py --play ") and " --episodes 10\n" in log
+        assert "playing on cpu with 1 torch thread: sampled actions, sticky actions 0 (as trained)" in log
+        scores = [int(x) for x in re.findall(r"^game \d+: score ([+-]\d+) \(\d+-\d+\)$", log, flags=re.M)]
+        assert len(scores) == seeds.AGENT_GAMES == 10
+        won = sum(x > 0 for x in scores)
+        assert (row.agent_mean, row.agent_won) == (f"{sum(scores) / 10:+.2f}", str(won)), row.seed
+        assert seeds.agent_games(log) == (row.agent_mean, row.agent_won)
+
+
+def test_seed_42s_ten_games_are_the_first_ten_of_the_shipped_agents_twenty():
+    def scores(log: str) -> list[str]:
+        return re.findall(r"^game \d+: score ([+-]\d+ \(\d+-\d+\))$", log, flags=re.M)
+
+    ten = agent_logs().split("\n### Seed 42\n")[1].split("```")[1]
+    assert "--play docs/pong_a2c.pt --episodes 10\n" in ten
+    twenty = (ROOT / "docs" / "reference.md").read_text().split("--play docs/pong_a2c.pt --episodes 20\n")[1]
+    assert scores(ten) == scores(twenty.split("```")[0])[:10]
+
+
+def test_a_play_log_of_other_than_ten_sampled_games_is_refused():
+    twenty = (ROOT / "docs" / "reference.md").read_text().split("--play docs/pong_a2c.pt --episodes 20\n")[1]
+    with pytest.raises(SystemExit, match="--episodes 10 .sampled actions"):
+        seeds.agent_games(twenty.split("```")[0])
+
+
+def test_a_run_stopped_at_the_cap_is_capped_though_its_last_game_ended_below_it():
+    last = {"frames": str(seeds.CAP_FRAMES - 900), "wall_s": "1.0", "games": "9000", "reward_100": "12.5"}
+    assert seeds.state_of([last]) == "running"
+    assert seeds.state_of([last], run_frames=seeds.CAP_FRAMES + 40) == "capped"
+    assert seeds.state_of([{**last, "reward_100": "18.2"}], run_frames=seeds.CAP_FRAMES + 40) == "solved"
 
 
 def test_the_readme_says_the_table_and_its_sentence_as_the_tool_makes_them():
     assert seeds.summary(ROWS) in README.replace("\n", " ")
     assert seeds.markdown(ROWS) in README
     assert "docs/seeds.png" in README and seeds.PLOT.is_file()
+
+
+def test_the_sentence_gives_the_training_time_of_each_machine_not_a_median_across_them():
+    rows = [seeds.Row(seed, "float32", state, frames, 0, wall_s, 1, machine, "c", "x")
+            for seed, state, frames, wall_s, machine in [
+                (1, "solved", 5_000_000, 600, "A"), (2, "solved", 7_000_000, 1200, "A"),
+                (3, "solved", 6_000_000, 6000, "B"), (4, "solved", 9_000_000, 120, "B"),
+                (5, "capped", 15_000_000, 9000, "B"), (6, "running", 1_000_000, 60, "A")]]
+    assert seeds.summary(rows) == (
+        "Solved on 4 of 5 finished float32 seeds (1 more running): median 6.50M frames (5.00M-9.00M), "
+        "median training time 15 minutes on A, 51 minutes on B.")
 
 
 def test_the_seed_42_full_run_is_in_the_table_as_what_it_is():
@@ -97,6 +152,11 @@ def test_add_writes_the_runs_record_and_its_row_and_render_the_plot(tmp_path, mo
     out = capsys.readouterr().out
     assert out.startswith("Solved on 0 of 0 finished float32 seeds (2 more running).")
     assert "| 3 | float32 | running |" in out and (docs / "seeds.png").is_file()
+    assert seeds.checkpoint_frame(run.run_dir) == run.frames
+    monkeypatch.setattr(seeds, "CAP_FRAMES", run.frames)  # as if the run had stopped at the cap
+    assert seeds.main(["add", "--seed", "5", "--run", str(run.run_dir), "--machine", "here",
+                       "--commit", "abc"]) == 0
+    assert seeds.read_table(docs / "seeds.csv")[-1][:3] == (5, "float32", "capped")
 
 
 @pytest.mark.parametrize("tool", sorted(p.name for p in (ROOT / "tools").glob("*.py")

@@ -4,19 +4,24 @@ README's sentence and table, from each run's reward_100 CSV.
 
     python tools/seeds.py add --seed 1 --run RUN_DIR --machine "2-core AMD EPYC" --commit 2f83849
     python tools/seeds.py add --seed 42 --csv docs/reward_100.csv --machine ... --commit ab456fb
+    python tools/seeds.py add --seed 1 --run RUN_DIR ... --play-log play.txt   # with its agent's games
     python tools/seeds.py render        # docs/seeds.png; prints the README's sentence and table
 
 `add` writes the run's record (tools/plot_reward.py's CSV: frames, wall_s, games, reward_100) to
 docs/reward_100_seed<S>.csv, unless --csv names one already in docs/, and puts its row into
 docs/seeds.csv, replacing the seed's row of the same numerics if there is one. A row's state is
 what its CSV shows: solved (a 100-game mean above STOP_REWARD), capped (CAP_FRAMES reached
-without), or running (neither yet: a run to be resumed). Every run started stays in the table.
+without; with --run, by the run's checkpoint, as its last finished game falls short of a cap), or
+running (neither yet: a run to be resumed). Every run started stays in the table. --play-log reads what
+`train_a2c_pong.py --play RUN_DIR/model_best.pt --episodes 10` printed (that log goes into
+docs/reference.md, "Each seed's agent"): the agent's mean score and games won join the row.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -28,7 +33,9 @@ TABLE = DOCS / "seeds.csv"
 PLOT = DOCS / "seeds.png"
 CAP_FRAMES = 15_000_000  # the frames a seed's run may take (issue: seeds)
 STOP_REWARD = 18.0
-FIELDS = ("seed", "numerics", "state", "frames", "games", "wall_s", "fps", "machine", "commit", "csv")
+AGENT_GAMES = 10
+FIELDS = ("seed", "numerics", "state", "frames", "games", "wall_s", "fps", "machine", "commit", "csv",
+          "agent_mean", "agent_won")
 
 
 class Row(NamedTuple):
@@ -42,6 +49,8 @@ class Row(NamedTuple):
     machine: str
     commit: str
     csv: str  # the record's path, relative to the repository
+    agent_mean: str = ""  # its model_best.pt's mean score over AGENT_GAMES sampled games, "" if not played
+    agent_won: str = ""  # of those games, how many it won
 
 
 def read_record(path: Path) -> list[dict[str, str]]:
@@ -52,20 +61,22 @@ def read_record(path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def state_of(record: list[dict[str, str]]) -> str:
+def state_of(record: list[dict[str, str]], run_frames: int = 0) -> str:
+    """`run_frames`: how far the run got, if known beyond its last game (a run stopped at the cap)."""
     last = record[-1]
     if int(last["games"]) >= 100 and float(last["reward_100"]) > STOP_REWARD:
         return "solved"
-    return "capped" if int(last["frames"]) >= CAP_FRAMES else "running"
+    return "capped" if max(int(last["frames"]), run_frames) >= CAP_FRAMES else "running"
 
 
-def row_of(seed: int, numerics: str, record_path: Path, machine: str, commit: str) -> Row:
+def row_of(seed: int, numerics: str, record_path: Path, machine: str, commit: str,
+           run_frames: int = 0) -> Row:
     """A table row: the record's last point is where the run solved, stopped at the cap, or is now."""
     record = read_record(record_path)
     last = record[-1]
     frames, wall_s = int(last["frames"]), float(last["wall_s"])
-    return Row(seed, numerics, state_of(record), frames, int(last["games"]), wall_s, round(frames / wall_s),
-               machine, commit, str(record_path.resolve().relative_to(ROOT)))
+    return Row(seed, numerics, state_of(record, run_frames), frames, int(last["games"]), wall_s,
+               round(frames / wall_s), machine, commit, str(record_path.resolve().relative_to(ROOT)))
 
 
 def read_table(path: Path | None = None) -> list[Row]:
@@ -74,7 +85,8 @@ def read_table(path: Path | None = None) -> list[Row]:
         return []
     with path.open() as f:
         return [Row(int(r["seed"]), r["numerics"], r["state"], int(r["frames"]), int(r["games"]),
-                    float(r["wall_s"]), int(r["fps"]), r["machine"], r["commit"], r["csv"])
+                    float(r["wall_s"]), int(r["fps"]), r["machine"], r["commit"], r["csv"],
+                    r["agent_mean"], r["agent_won"])
                 for r in csv.DictReader(f)]
 
 
@@ -99,21 +111,23 @@ def summary(rows: list[Row], numerics: str = "float32") -> str:
     if not solved:
         return f"Solved on 0 of {len(done)} finished {numerics} seeds{more}."
     frames = [r.frames for r in solved]
-    machines = sorted({r.machine for r in solved})
+    minutes = {m: round(statistics.median(r.wall_s for r in solved if r.machine == m) / 60)
+               for m in sorted({r.machine for r in solved})}  # a median over machines would be no machine's
+    time = ", ".join(f"{n} minutes on {m}" for m, n in minutes.items())
     return (f"Solved on {len(solved)} of {len(done)} finished {numerics} seeds{more}: median "
             f"{statistics.median(frames) / 1e6:.2f}M frames "
-            f"({min(frames) / 1e6:.2f}M-{max(frames) / 1e6:.2f}M), "
-            f"median {round(statistics.median(r.wall_s for r in solved) / 60)} minutes of training on "
-            f"{' and '.join(machines)}.")
+            f"({min(frames) / 1e6:.2f}M-{max(frames) / 1e6:.2f}M), median training time {time}.")
 
 
 def markdown(rows: list[Row]) -> str:
-    lines = ["| seed | numerics | solved | frames | games | training time | frames/s | machine | commit |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| seed | numerics | solved | frames | games | training time | frames/s | machine | commit "
+             f"| agent, {AGENT_GAMES} games |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     said = {"solved": "yes", "capped": f"no (cap of {CAP_FRAMES / 1e6:.0f}M)", "running": "running"}
     for r in sorted(rows, key=lambda r: (r.numerics, r.seed)):
         lines.append(f"| {r.seed} | {r.numerics} | {said[r.state]} | {r.frames:,} | {r.games:,} | "
-                     f"{hours(r.wall_s)} | {r.fps:,} | {r.machine} | `{r.commit}` |")
+                     f"{hours(r.wall_s)} | {r.fps:,} | {r.machine} | `{r.commit}` | "
+                     f"{f'{r.agent_mean}, won {r.agent_won}' if r.agent_mean else 'not played'} |")
     return "\n".join(lines)
 
 
@@ -164,20 +178,49 @@ def plot(rows: list[Row], out: Path | None = None) -> None:
     fig.savefig(out or PLOT, dpi=100)
 
 
+def agent_games(log: str) -> tuple[str, str]:
+    """The mean score and games won that a --play log of AGENT_GAMES sampled games printed."""
+    scores = [int(s) for s in re.findall(r"^game \d+: score ([+-]\d+) \(\d+-\d+\)$", log, flags=re.M)]
+    said = re.search(r"^mean score over (\d+) games: ([+-][\d.]+), won (\d+) of \d+ ", log, flags=re.M)
+    if len(scores) != AGENT_GAMES or not said or int(said[1]) != AGENT_GAMES or "greedy actions" in log:
+        raise SystemExit(f"error: not the output of --play MODEL --episodes {AGENT_GAMES} (sampled actions)")
+    return said[2], said[3]
+
+
+def checkpoint_frame(run_dir: Path) -> int:
+    """How far a run got: its checkpoint's frame (a run writes one whenever it stops unsolved), 0
+    without one. A run stopped at the cap has its last finished game below it."""
+    path = run_dir / "checkpoint.pt"
+    if not path.is_file():
+        return 0
+    sys.path.insert(0, str(ROOT))
+    from train_a2c_pong import UsageError, load_checkpoint
+
+    try:
+        return int(load_checkpoint(str(path))["frame"])
+    except UsageError as e:
+        raise SystemExit(f"error: {e}") from None
+
+
 def add(args: argparse.Namespace) -> None:
     if (args.run is None) == (args.csv is None):
         raise SystemExit("error: give a run folder (--run) or its record (--csv), one of them")
+    run_frames = 0
     if args.run is not None:
         from plot_reward import load_points, write_csv
 
         suffix = "" if args.numerics == "float32" else f"_{args.numerics}"
         record = DOCS / f"reward_100_seed{args.seed}{suffix}.csv"
         write_csv(load_points(args.run), record)
+        run_frames = checkpoint_frame(args.run)
     else:
         record = args.csv
         if not record.is_file():
             raise SystemExit(f"error: {record}: no such file")
-    row = row_of(args.seed, args.numerics, record, args.machine, args.commit)
+    row = row_of(args.seed, args.numerics, record, args.machine, args.commit, run_frames)
+    if args.play_log is not None:
+        mean, won = agent_games(args.play_log.read_text())
+        row = row._replace(agent_mean=mean, agent_won=won)
     rows = [r for r in read_table() if (r.seed, r.numerics) != (row.seed, row.numerics)]
     write_table([*rows, row])
     print(f"{TABLE.relative_to(ROOT)}: seed {row.seed} ({row.numerics}) {row.state} at {row.frames:,} "
@@ -194,6 +237,7 @@ def main(argv: list[str]) -> int:
     a.add_argument("--numerics", default="float32", help="float32 (the default command), or the flags' name")
     a.add_argument("--machine", required=True, help="where it trained, in words")
     a.add_argument("--commit", required=True, help="the commit it trained on")
+    a.add_argument("--play-log", type=Path, help=f"what --play MODEL --episodes {AGENT_GAMES} printed")
     sub.add_parser("render", help="write docs/seeds.png; print the README's sentence and table")
     args = p.parse_args(argv)
     if args.command == "add":
