@@ -152,11 +152,19 @@ def test_add_writes_the_runs_record_and_its_row_and_render_the_plot(tmp_path, mo
     out = capsys.readouterr().out
     assert out.startswith("Solved on 0 of 0 finished float32 seeds (2 more running).")
     assert "| 3 | float32 | running |" in out and (docs / "seeds.png").is_file()
+    log = tmp_path / "play.txt"
+    log.write_text(agent_logs().split("\n### Seed 1\n")[1].split("```")[1])
+    with pytest.raises(SystemExit, match="still running: its agent is played when it ends"):
+        seeds.main(["add", "--seed", "3", "--run", str(run.run_dir), "--machine", "here", "--commit", "abc",
+                    "--play-log", str(log)])
     assert seeds.checkpoint_frame(run.run_dir) == run.frames
     monkeypatch.setattr(seeds, "CAP_FRAMES", run.frames)  # as if the run had stopped at the cap
     assert seeds.main(["add", "--seed", "5", "--run", str(run.run_dir), "--machine", "here",
                        "--commit", "abc"]) == 0
     assert seeds.read_table(docs / "seeds.csv")[-1][:3] == (5, "float32", "capped")
+    assert seeds.main(["add", "--seed", "5", "--run", str(run.run_dir), "--machine", "here",
+                       "--commit", "abc", "--play-log", str(log)]) == 0  # a finished run: its agent joins
+    assert seeds.read_table(docs / "seeds.csv")[-1][-2:] == seeds.agent_games(log.read_text())
 
 
 @pytest.mark.parametrize("tool", sorted(p.name for p in (ROOT / "tools").glob("*.py")

@@ -219,6 +219,11 @@ def add(args: argparse.Namespace) -> None:
             raise SystemExit(f"error: {record}: no such file")
     row = row_of(args.seed, args.numerics, record, args.machine, args.commit, run_frames)
     if args.play_log is not None:
+        if not args.play_log.is_file():
+            raise SystemExit(f"error: {args.play_log}: no such file")
+        if row.state == "running":
+            raise SystemExit(f"error: seed {row.seed}'s run is still running: its agent is played when it "
+                             "ends")
         mean, won = agent_games(args.play_log.read_text())
         row = row._replace(agent_mean=mean, agent_won=won)
     rows = [r for r in read_table() if (r.seed, r.numerics) != (row.seed, row.numerics)]
