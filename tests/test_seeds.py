@@ -25,8 +25,18 @@ def test_every_row_is_its_runs_record():
         assert row._replace(agent_mean="", agent_won="") == made, row.seed
 
 
-def agent_logs() -> str:
-    return (ROOT / "docs" / "reference.md").read_text().split("\n## Each seed's agent\n")[1].split("\n## ")[0]
+REFERENCE = (ROOT / "docs" / "reference.md").read_text()
+
+
+def agent_log(seed: int) -> str:
+    """The output block under "### Seed <seed>" of the reference's "Each seed's agent"."""
+    section = REFERENCE.split("\n## Each seed's agent\n")[1].split("\n## ")[0]
+    return section.split(f"\n### Seed {seed}\n")[1].split("```")[1]
+
+
+def shipped_agents_twenty() -> str:
+    """The output of the shipped notebook agent's 20 games, in the reference."""
+    return REFERENCE.split("--play docs/pong_a2c.pt --episodes 20\n")[1].split("```")[0]
 
 
 def test_each_finished_seeds_agent_in_the_table_is_its_play_log():
@@ -34,7 +44,7 @@ def test_each_finished_seeds_agent_in_the_table_is_its_play_log():
         if row.state == "running":
             assert not row.agent_mean, row.seed  # a run still training has no final agent yet
             continue
-        log = agent_logs().split(f"\n### Seed {row.seed}\n")[1].split("```")[1]
+        log = agent_log(row.seed)
         assert log.startswith("\n$ python train_a2c_pong.py --play ") and " --episodes 10\n" in log
         assert "playing on cpu with 1 torch thread: sampled actions, sticky actions 0 (as trained)" in log
         scores = [int(x) for x in re.findall(r"^game \d+: score ([+-]\d+) \(\d+-\d+\)$", log, flags=re.M)]
@@ -48,16 +58,14 @@ def test_seed_42s_ten_games_are_the_first_ten_of_the_shipped_agents_twenty():
     def scores(log: str) -> list[str]:
         return re.findall(r"^game \d+: score ([+-]\d+ \(\d+-\d+\))$", log, flags=re.M)
 
-    ten = agent_logs().split("\n### Seed 42\n")[1].split("```")[1]
+    ten = agent_log(42)
     assert "--play docs/pong_a2c.pt --episodes 10\n" in ten
-    twenty = (ROOT / "docs" / "reference.md").read_text().split("--play docs/pong_a2c.pt --episodes 20\n")[1]
-    assert scores(ten) == scores(twenty.split("```")[0])[:10]
+    assert scores(ten) == scores(shipped_agents_twenty())[:10]
 
 
 def test_a_play_log_of_other_than_ten_sampled_games_is_refused():
-    twenty = (ROOT / "docs" / "reference.md").read_text().split("--play docs/pong_a2c.pt --episodes 20\n")[1]
     with pytest.raises(SystemExit, match="--episodes 10 .sampled actions"):
-        seeds.agent_games(twenty.split("```")[0])
+        seeds.agent_games(shipped_agents_twenty())
 
 
 def test_a_run_stopped_at_the_cap_is_capped_though_its_last_game_ended_below_it():
@@ -153,7 +161,7 @@ def test_add_writes_the_runs_record_and_its_row_and_render_the_plot(tmp_path, mo
     assert out.startswith("Solved on 0 of 0 finished float32 seeds (2 more running).")
     assert "| 3 | float32 | running |" in out and (docs / "seeds.png").is_file()
     log = tmp_path / "play.txt"
-    log.write_text(agent_logs().split("\n### Seed 1\n")[1].split("```")[1])
+    log.write_text(agent_log(1))
     with pytest.raises(SystemExit, match="still running: its agent is played when it ends"):
         seeds.main(["add", "--seed", "3", "--run", str(run.run_dir), "--machine", "here", "--commit", "abc",
                     "--play-log", str(log)])
