@@ -76,7 +76,8 @@ def test_a_run_stopped_at_the_cap_is_capped_though_its_last_game_ended_below_it(
 
 
 def test_the_readme_says_the_table_and_its_sentence_as_the_tool_makes_them():
-    assert seeds.summary(ROWS) in README.replace("\n", " ")
+    for numerics in {r.numerics for r in ROWS} | {"float32"}:
+        assert seeds.summary(ROWS, numerics) in README.replace("\n", " ")
     assert seeds.markdown(ROWS) in README
     assert "docs/seeds.png" in README and seeds.PLOT.is_file()
 
@@ -90,6 +91,29 @@ def test_the_sentence_gives_the_training_time_of_each_machine_not_a_median_acros
     assert seeds.summary(rows) == (
         "Solved on 4 of 5 finished float32 seeds (1 more running): median 6.50M frames (5.00M-9.00M), "
         "median training time 15 minutes on A, 51 minutes on B.")
+
+
+def test_another_numerics_has_its_own_sentence_follows_the_default_and_stays_out_of_its_median(
+        tmp_path, monkeypatch, capsys):
+    default = [r for r in ROWS if r.numerics == "float32"]
+    record = tmp_path / "reward_100_seed42_bf16-compile.csv"
+    record.write_text("frames,wall_s,games,reward_100\n1000,1.0,1,-21.0\n2000000,3600.0,900,18.5\n")
+    other = seeds.Row(42, "bf16-compile", "solved", 2_000_000, 900, 3600.0, 555, "m", "c", str(record))
+    rows = [other, *default]
+    assert seeds.in_order(rows) == [*seeds.in_order(default), other]
+    median = seeds.default_median(default)
+    assert seeds.default_median(rows) == median
+    assert seeds.default_median([*default, other._replace(numerics="float32")]) != median
+    assert seeds.summary(rows) == seeds.summary(default)
+    table = tmp_path / "seeds.csv"
+    seeds.write_table(rows, table)
+    monkeypatch.setattr(seeds, "TABLE", table)
+    monkeypatch.setattr(seeds, "PLOT", tmp_path / "seeds.png")
+    assert seeds.main(["render"]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert said[:2] == [seeds.summary(default), "Solved on 1 of 1 finished bf16-compile seeds: median 2.00M "
+                        "frames (2.00M-2.00M), median training time 60 minutes on m."]
+    assert said[-1].startswith("| 42 | bf16-compile | yes | 2,000,000 |")
 
 
 def test_the_seed_42_full_run_is_in_the_table_as_what_it_is():

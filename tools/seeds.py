@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
 """Frames to solve Pong over seeds: one table (docs/seeds.csv), one plot (docs/seeds.png) and the
-README's sentence and table, from each run's reward_100 CSV.
+README's sentences and table, from each run's reward_100 CSV.
 
     python tools/seeds.py add --seed 1 --run RUN_DIR --machine "2-core AMD EPYC" --commit 2f83849
     python tools/seeds.py add --seed 42 --csv docs/reward_100.csv --machine ... --commit ab456fb
     python tools/seeds.py add --seed 1 --run RUN_DIR ... --play-log play.txt   # with its agent's games
-    python tools/seeds.py render        # docs/seeds.png; prints the README's sentence and table
+    python tools/seeds.py add --seed 42 --run RUN_DIR --numerics bf16-compile ...   # --bf16 --compile
+    python tools/seeds.py render        # docs/seeds.png; prints the README's sentences and table
 
 `add` writes the run's record (tools/plot_reward.py's CSV: frames, wall_s, games, reward_100) to
-docs/reward_100_seed<S>.csv, unless --csv names one already in docs/, and puts its row into
-docs/seeds.csv, replacing the seed's row of the same numerics if there is one. A row's state is
-what its CSV shows: solved (a 100-game mean above STOP_REWARD), capped (CAP_FRAMES reached
-without; with --run, by the run's checkpoint, as its last finished game falls short of a cap), or
-running (neither yet: a run to be resumed). Every run started stays in the table. --play-log reads what
-`train_a2c_pong.py --play RUN_DIR/model_best.pt --episodes 10` printed (that log goes into
-docs/reference.md, "Each seed's agent"): the agent's mean score and games won join the row.
+docs/reward_100_seed<S>[_<numerics>].csv, unless --csv names one already in docs/, and puts its
+row into docs/seeds.csv, replacing the seed's row of the same numerics if there is one. A row's
+state is what its CSV shows: solved (a 100-game mean above STOP_REWARD), capped (CAP_FRAMES
+reached without; with --run, by the run's checkpoint, as its last finished game falls short of a
+cap), or running (neither yet: a run to be resumed). Every run started stays in the table. Runs
+of other numerics than the default command's float32 (--numerics, named as the bench names its
+variants) get a sentence of their own, follow its rows and are drawn dashed, outside the median.
+--play-log reads what `train_a2c_pong.py --play RUN_DIR/model_best.pt --episodes 10` printed
+(that log goes into docs/reference.md, "Each seed's agent"): the agent's mean score and games
+won join the row.
 """
 
 from __future__ import annotations
@@ -51,6 +55,14 @@ class Row(NamedTuple):
     csv: str  # the record's path, relative to the repository
     agent_mean: str = ""  # its model_best.pt's mean score over AGENT_GAMES sampled games, "" if not played
     agent_won: str = ""  # of those games, how many it won
+
+
+DEFAULT_NUMERICS = "float32"  # the default command's: the seeds' sentence, median and outlook
+
+
+def in_order(rows: list[Row]) -> list[Row]:
+    """The default command's runs first, then each other numerics' (tools' flags), by seed."""
+    return sorted(rows, key=lambda r: (r.numerics != DEFAULT_NUMERICS, r.numerics, r.seed))
 
 
 def read_record(path: Path) -> list[dict[str, str]]:
@@ -94,7 +106,7 @@ def write_table(rows: list[Row], path: Path | None = None) -> None:
     with (path or TABLE).open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(FIELDS)
-        w.writerows(sorted(rows, key=lambda r: (r.numerics, r.seed)))
+        w.writerows(in_order(rows))
 
 
 def hours(seconds: float) -> str:
@@ -102,7 +114,7 @@ def hours(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def summary(rows: list[Row], numerics: str = "float32") -> str:
+def summary(rows: list[Row], numerics: str = DEFAULT_NUMERICS) -> str:
     """The README's sentence on the finished runs of one numerics."""
     done = [r for r in rows if r.numerics == numerics and r.state != "running"]
     solved = [r for r in done if r.state == "solved"]
@@ -124,7 +136,7 @@ def markdown(rows: list[Row]) -> str:
              f"| agent, {AGENT_GAMES} games |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     said = {"solved": "yes", "capped": f"no (cap of {CAP_FRAMES / 1e6:.0f}M)", "running": "running"}
-    for r in sorted(rows, key=lambda r: (r.numerics, r.seed)):
+    for r in in_order(rows):
         lines.append(f"| {r.seed} | {r.numerics} | {said[r.state]} | {r.frames:,} | {r.games:,} | "
                      f"{hours(r.wall_s)} | {r.fps:,} | {r.machine} | `{r.commit}` | "
                      f"{f'{r.agent_mean}, won {r.agent_won}' if r.agent_mean else 'not played'} |")
@@ -149,6 +161,16 @@ def median_curve(records: list[list[tuple[float, float]]], step: float = 50_000)
     return out
 
 
+def points_of(row: Row) -> list[tuple[int, float]]:
+    return [(int(p["frames"]), float(p["reward_100"])) for p in read_record(ROOT / row.csv)]
+
+
+def default_median(rows: list[Row]) -> list[tuple[float, float]]:
+    """The plot's median: over the default command's seeds only (another numerics is another method)."""
+    records = [points_of(r) for r in rows if r.numerics == DEFAULT_NUMERICS]
+    return median_curve(records) if records else []
+
+
 def plot(rows: list[Row], out: Path | None = None) -> None:
     try:
         import matplotlib
@@ -159,19 +181,18 @@ def plot(rows: list[Row], out: Path | None = None) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    records = []
-    for r in sorted(rows, key=lambda r: (r.numerics, r.seed)):
-        points = [(int(p["frames"]), float(p["reward_100"])) for p in read_record(ROOT / r.csv)]
-        records.append(points)
+    for r in in_order(rows):
+        points = points_of(r)
         ax.plot([f / 1e6 for f, _ in points], [v for _, v in points], linewidth=1, alpha=0.6,
+                linestyle="-" if r.numerics == DEFAULT_NUMERICS else "--",
                 label=f"seed {r.seed} ({r.numerics}, {r.state})")
-    curve = median_curve(records)
+    curve = default_median(rows)
     ax.plot([f / 1e6 for f, _ in curve], [v for _, v in curve], color="black", linewidth=2.5,
-            label="median over the seeds")
+            label=f"median over the {DEFAULT_NUMERICS} seeds")
     ax.axhline(STOP_REWARD, color="gray", linestyle="--", linewidth=1)
     ax.set_xlabel("frames (millions)")
     ax.set_ylabel("reward_100 (mean of the last 100 games)")
-    ax.set_title("A2C on Pong, the default command, every seed we ran")
+    ax.set_title("A2C on Pong, every seed we ran (dashed: not the default float32)")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
@@ -243,7 +264,7 @@ def main(argv: list[str]) -> int:
     a.add_argument("--machine", required=True, help="where it trained, in words")
     a.add_argument("--commit", required=True, help="the commit it trained on")
     a.add_argument("--play-log", type=Path, help=f"what --play MODEL --episodes {AGENT_GAMES} printed")
-    sub.add_parser("render", help="write docs/seeds.png; print the README's sentence and table")
+    sub.add_parser("render", help="write docs/seeds.png; print the README's sentences and table")
     args = p.parse_args(argv)
     if args.command == "add":
         add(args)
@@ -253,7 +274,8 @@ def main(argv: list[str]) -> int:
         print(f"error: {TABLE.relative_to(ROOT)}: no runs yet (tools/seeds.py add ...)", file=sys.stderr)
         return 2
     plot(rows)
-    print(summary(rows))
+    for numerics in dict.fromkeys([DEFAULT_NUMERICS, *(r.numerics for r in in_order(rows))]):
+        print(summary(rows, numerics))
     print()
     print(markdown(rows))
     return 0
