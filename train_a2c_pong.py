@@ -1132,6 +1132,11 @@ def _hm(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
+def _span(low: str, high: str, dash: str = "-") -> str:
+    """A range as said: one figure where both ends read alike ("1 h 43 min - 1 h 43 min" is one)."""
+    return low if low == high else f"{low}{dash}{high}"
+
+
 def seeds_outlook(frame: int, fps: float, table: Path = SEEDS_TABLE) -> str | None:
     """What the default command's runs over seeds (docs/seeds.csv, the README's table of them)
     say of a run at `frame`: the frames they solved at, and the time that leaves at `fps`."""
@@ -1144,12 +1149,12 @@ def seeds_outlook(frame: int, fps: float, table: Path = SEEDS_TABLE) -> str | No
     if not solved or fps <= 0:
         return None
     low, high = solved[0], solved[-1]
-    span = f"{low / 1e6:.1f}M" if low == high else f"{low / 1e6:.1f}M-{high / 1e6:.1f}M"
-    said = f"[outlook] the {len(solved)} seed{'s' * (len(solved) != 1)} we ran solved at {span} frames"
+    said = f"[outlook] the {len(solved)} seed{'s' * (len(solved) != 1)} we ran solved at " \
+           f"{_span(f'{low / 1e6:.2f}M', f'{high / 1e6:.2f}M')} frames"  # as the README's sentence
     if frame >= high:
-        return f"{said}; this run, at {frame / 1e6:.1f}M, is past them all"
+        return f"{said}; this run, at {frame / 1e6:.2f}M, is past them all"
     left = _hm((high - frame) / fps) if frame >= low else \
-        _hm((low - frame) / fps) + ("" if low == high else f" - {_hm((high - frame) / fps)}")
+        _span(_hm((low - frame) / fps), _hm((high - frame) / fps), " - ")
     return f"{said}: {'up to ' if frame >= low else ''}{left} more at {fps:,.0f} fps"
 
 

@@ -111,8 +111,8 @@ def test_another_numerics_has_its_own_sentence_follows_the_default_and_stays_out
     monkeypatch.setattr(seeds, "PLOT", tmp_path / "seeds.png")
     assert seeds.main(["render"]) == 0
     said = capsys.readouterr().out.splitlines()
-    assert said[:2] == [seeds.summary(default), "Solved on 1 of 1 finished bf16-compile seeds: median 2.00M "
-                        "frames (2.00M-2.00M), median training time 60 minutes on m."]
+    assert said[:2] == [seeds.summary(default), "Solved on 1 of 1 finished bf16-compile seeds: 2.00M frames, "
+                        "training time 60 minutes on m."]
     assert said[-1].startswith("| 42 | bf16-compile | yes | 2,000,000 |")
 
 
@@ -134,10 +134,15 @@ def test_the_outlook_reads_the_solved_runs_of_the_table(tmp_path):
                 (2, "float32", "solved", 8_100_000, 0, 1, 1, "m", "c", "x"),
                 (3, "float32", "capped", 15_000_000, 0, 1, 1, "m", "c", "x"),
                 (4, "bf16", "solved", 1_000_000, 0, 1, 1, "m", "c", "x"))
-    said = "[outlook] the 2 seeds we ran solved at 5.2M-8.1M frames"
+    said = "[outlook] the 2 seeds we ran solved at 5.20M-8.10M frames"
     assert t.seeds_outlook(1_000_000, 1000.0, table) == f"{said}: 1 h 10 min - 1 h 58 min more at 1,000 fps"
     assert t.seeds_outlook(6_000_000, 1000.0, table) == f"{said}: up to 35 min more at 1,000 fps"
-    assert t.seeds_outlook(9_000_000, 1000.0, table) == f"{said}; this run, at 9.0M, is past them all"
+    assert t.seeds_outlook(9_000_000, 1000.0, table) == f"{said}; this run, at 9.00M, is past them all"
+    close = tmp_path / "close.csv"  # two runs a few thousand frames apart: one figure, one time
+    write_table(close, (1, "float32", "solved", 5_998_000, 0, 1, 1, "m", "c", "x"),
+                (2, "float32", "solved", 6_001_000, 0, 1, 1, "m", "c", "x"))
+    assert t.seeds_outlook(1_000_000, 1000.0, close) == \
+        "[outlook] the 2 seeds we ran solved at 6.00M frames: 1 h 23 min more at 1,000 fps"
     assert t.seeds_outlook(1, 1000.0, tmp_path / "none.csv") is None
 
 
@@ -147,10 +152,10 @@ def test_the_outlook_of_a_run_is_the_readmes_figures(capsys, monkeypatch):
     status = t.StatusLine(0, outlook=t.runs_as_the_seeds(t.Config(seed=7)))
     status.maybe_print(100_000, t.RewardTracker(None, 18), force=True)
     outlook = capsys.readouterr().out.splitlines()[1]
-    span = re.search(r"solved at ([\d.]+)M(?:-([\d.]+)M)? frames", outlook)
-    low, high = float(span[1]), float(span[2] or span[1])
-    assert (low, high) == (round(solved[0] / 1e6, 1), round(solved[-1] / 1e6, 1))
-    assert f"{solved[0] / 1e6:.1f}M" in README
+    span = re.search(r"solved at ([\d.]+M)(?:-([\d.]+M))? frames", outlook)
+    low, high = span[1], span[2] or span[1]
+    assert (low, high) == (f"{solved[0] / 1e6:.2f}M", f"{solved[-1] / 1e6:.2f}M")
+    assert f"({low}-{high})" in README or f"({low})" in README  # the sentence's range
     assert not t.runs_as_the_seeds(t.Config(lr=0.003)) and not t.runs_as_the_seeds(t.Config(stop_reward=19))
 
 

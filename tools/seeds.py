@@ -126,6 +126,9 @@ def summary(rows: list[Row], numerics: str = DEFAULT_NUMERICS) -> str:
     minutes = {m: round(statistics.median(r.wall_s for r in solved if r.machine == m) / 60)
                for m in sorted({r.machine for r in solved})}  # a median over machines would be no machine's
     time = ", ".join(f"{n} minutes on {m}" for m, n in minutes.items())
+    if len(solved) == 1:  # a median of one, and its range, would say the same figure three times
+        return (f"Solved on 1 of {len(done)} finished {numerics} seeds{more}: {frames[0] / 1e6:.2f}M "
+                f"frames, training time {time}.")
     return (f"Solved on {len(solved)} of {len(done)} finished {numerics} seeds{more}: median "
             f"{statistics.median(frames) / 1e6:.2f}M frames "
             f"({min(frames) / 1e6:.2f}M-{max(frames) / 1e6:.2f}M), median training time {time}.")
