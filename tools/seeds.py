@@ -2,7 +2,7 @@
 """Frames to solve Pong over seeds: one table (docs/seeds.csv), one plot (docs/seeds.png) and the
 README's sentences and table, from each run's reward_100 CSV.
 
-    python tools/seeds.py add --seed 1 --run RUN_DIR --machine "2-core AMD EPYC" --commit 2f83849
+    python tools/seeds.py add --seed 1 --run RUN_DIR --machine "Zen 3 (AVX2)" --commit 2f83849
     python tools/seeds.py add --seed 42 --csv docs/reward_100.csv --machine ... --commit ab456fb
     python tools/seeds.py add --seed 1 --run RUN_DIR ... --play-log play.txt   # with its agent's games
     python tools/seeds.py add --seed 42 --run RUN_DIR --numerics bf16-compile ...   # --bf16 --compile
