@@ -28,10 +28,12 @@ def test_every_row_is_its_runs_record():
 REFERENCE = (ROOT / "docs" / "reference.md").read_text()
 
 
-def agent_log(seed: int) -> str:
-    """The output block under "### Seed <seed>" of the reference's "Each seed's agent"."""
+def agent_log(seed: int, numerics: str = "float32") -> str:
+    """The output block under "### Seed <seed>" (another numerics: "### Seed <seed>, <numerics>")
+    of the reference's "Each seed's agent"."""
     section = REFERENCE.split("\n## Each seed's agent\n")[1].split("\n## ")[0]
-    return section.split(f"\n### Seed {seed}\n")[1].split("```")[1]
+    heading = f"Seed {seed}" if numerics == "float32" else f"Seed {seed}, {numerics}"
+    return section.split(f"\n### {heading}\n")[1].split("```")[1]
 
 
 def shipped_agents_twenty() -> str:
@@ -44,13 +46,13 @@ def test_each_finished_seeds_agent_in_the_table_is_its_play_log():
         if row.state == "running":
             assert not row.agent_mean, row.seed  # a run still training has no final agent yet
             continue
-        log = agent_log(row.seed)
+        log = agent_log(row.seed, row.numerics)
         assert log.startswith("\n$ python train_a2c_pong.py --play ") and " --episodes 10\n" in log
         assert "playing on cpu with 1 torch thread: sampled actions, sticky actions 0 (as trained)" in log
         scores = [int(x) for x in re.findall(r"^game \d+: score ([+-]\d+) \(\d+-\d+\)$", log, flags=re.M)]
         assert len(scores) == seeds.AGENT_GAMES == 10
         won = sum(x > 0 for x in scores)
-        assert (row.agent_mean, row.agent_won) == (f"{sum(scores) / 10:+.2f}", str(won)), row.seed
+        assert (row.agent_mean, row.agent_won) == (f"{sum(scores) / 10:+.2f}", str(won)), row
         assert seeds.agent_games(log) == (row.agent_mean, row.agent_won)
 
 
