@@ -2,6 +2,7 @@
 and its sentence as tools/seeds.py makes them, and a training run's outlook reads the same table."""
 
 import csv
+import json
 import re
 import subprocess
 import sys
@@ -116,6 +117,24 @@ def test_another_numerics_has_its_own_sentence_follows_the_default_and_stays_out
     assert said[:2] == [seeds.summary(default), "Solved on 1 of 1 finished bf16-compile seeds: 2.00M frames, "
                         "training time 60 minutes on m."]
     assert said[-1].startswith("| 42 | bf16-compile | yes | 2,000,000 |")
+
+
+def test_a_runs_numerics_are_read_from_its_config_and_a_contradicting_one_is_refused(tmp_path):
+    def segment(bf16, compile):
+        return {"segment": 0, "bf16": bf16, "compile": compile}
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"seed": 42, "segments": [segment(True, True)] * 2}))
+    assert seeds.run_numerics(run, None) == seeds.run_numerics(run, "bf16-compile") == "bf16-compile"
+    with pytest.raises(SystemExit, match="--numerics float32, but .* trained as bf16-compile"):
+        seeds.run_numerics(run, "float32")
+    assert seeds.numerics_of({"segments": [segment(False, False)]}) == "float32"
+    assert seeds.numerics_of({"segments": [segment(False, True)]}) == "compile"
+    with pytest.raises(SystemExit, match="trained as bf16 and float32, mixed"):
+        seeds.numerics_of({"segments": [segment(False, False), segment(True, False)]})
+    with pytest.raises(SystemExit, match="no readable config.json"):
+        seeds.run_numerics(tmp_path, None)
 
 
 def test_the_seed_42_full_run_is_in_the_table_as_what_it_is():

@@ -5,7 +5,7 @@ README's sentences and table, from each run's reward_100 CSV.
     python tools/seeds.py add --seed 1 --run RUN_DIR --machine "Zen 3 (AVX2)" --commit 2f83849
     python tools/seeds.py add --seed 42 --csv docs/reward_100.csv --machine ... --commit ab456fb
     python tools/seeds.py add --seed 1 --run RUN_DIR ... --play-log play.txt   # with its agent's games
-    python tools/seeds.py add --seed 42 --run RUN_DIR --numerics bf16-compile ...   # --bf16 --compile
+    python tools/seeds.py add --seed 42 --run RUN_DIR ...   # of a --bf16 --compile run: numerics bf16-compile
     python tools/seeds.py render        # docs/seeds.png; prints the README's sentences and table
 
 `add` writes the run's record (tools/plot_reward.py's CSV: frames, wall_s, games, reward_100) to
@@ -14,8 +14,9 @@ row into docs/seeds.csv, replacing the seed's row of the same numerics if there 
 state is what its CSV shows: solved (a 100-game mean above STOP_REWARD), capped (CAP_FRAMES
 reached without; with --run, by the run's checkpoint, as its last finished game falls short of a
 cap), or running (neither yet: a run to be resumed). Every run started stays in the table. Runs
-of other numerics than the default command's float32 (--numerics, named as the bench names its
-variants) get a sentence of their own, follow its rows and are drawn dashed, outside the median.
+of other numerics than the default command's float32 (a run's --bf16 and --compile, read from its
+config.json and named as the bench names its variants) get a sentence of their own, follow its
+rows and are drawn dashed, outside the median.
 --play-log reads what `train_a2c_pong.py --play RUN_DIR/model_best.pt --episodes 10` printed
 (that log goes into docs/reference.md, "Each seed's agent"): the agent's mean score and games
 won join the row.
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import re
 import statistics
 import sys
@@ -226,6 +228,28 @@ def checkpoint_frame(run_dir: Path) -> int:
         raise SystemExit(f"error: {e}") from None
 
 
+def numerics_of(config: dict) -> str:
+    """A run's numerics as the bench names its variants, from its config.json: the flags of every
+    segment, which must agree (a run resumed with --no-bf16, say, is no one numerics)."""
+    said = {"-".join(k for k in ("bf16", "compile") if seg.get(k)) or DEFAULT_NUMERICS
+            for seg in config.get("segments") or [config]}
+    if len(said) != 1:
+        raise SystemExit(f"error: the run's segments trained as {' and '.join(sorted(said))}, mixed")
+    return said.pop()
+
+
+def run_numerics(run_dir: Path, given: str | None) -> str:
+    """The numerics of the run folder's config.json; a --numerics that contradicts it is refused."""
+    try:
+        config = json.loads((run_dir / "config.json").read_text())
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"error: {run_dir}: no readable config.json, not a run folder ({e})") from None
+    numerics = numerics_of(config)
+    if given is not None and given != numerics:
+        raise SystemExit(f"error: --numerics {given}, but {run_dir} trained as {numerics}")
+    return numerics
+
+
 def add(args: argparse.Namespace) -> None:
     if (args.run is None) == (args.csv is None):
         raise SystemExit("error: give a run folder (--run) or its record (--csv), one of them")
@@ -233,7 +257,8 @@ def add(args: argparse.Namespace) -> None:
     if args.run is not None:
         from plot_reward import load_points, write_csv
 
-        suffix = "" if args.numerics == "float32" else f"_{args.numerics}"
+        args.numerics = run_numerics(args.run, args.numerics)
+        suffix = "" if args.numerics == DEFAULT_NUMERICS else f"_{args.numerics}"
         record = DOCS / f"reward_100_seed{args.seed}{suffix}.csv"
         write_csv(load_points(args.run), record)
         run_frames = checkpoint_frame(args.run)
@@ -241,6 +266,7 @@ def add(args: argparse.Namespace) -> None:
         record = args.csv
         if not record.is_file():
             raise SystemExit(f"error: {record}: no such file")
+        args.numerics = args.numerics or DEFAULT_NUMERICS
     row = row_of(args.seed, args.numerics, record, args.machine, args.commit, run_frames)
     if args.play_log is not None:
         if not args.play_log.is_file():
@@ -263,7 +289,8 @@ def main(argv: list[str]) -> int:
     a.add_argument("--seed", type=int, required=True)
     a.add_argument("--run", type=Path, help="the run folder (its event files are read)")
     a.add_argument("--csv", type=Path, help="or its record, already written (tools/plot_reward.py --csv)")
-    a.add_argument("--numerics", default="float32", help="float32 (the default command), or the flags' name")
+    a.add_argument("--numerics", help="float32 (the default command), bf16, compile or bf16-compile; "
+                   "with --run, read from its config.json (a contradicting one is refused)")
     a.add_argument("--machine", required=True, help="where it trained, in words")
     a.add_argument("--commit", required=True, help="the commit it trained on")
     a.add_argument("--play-log", type=Path, help=f"what --play MODEL --episodes {AGENT_GAMES} printed")
