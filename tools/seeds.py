@@ -63,7 +63,7 @@ DEFAULT_NUMERICS = "float32"  # the default command's: the seeds' sentence, medi
 
 
 def in_order(rows: list[Row]) -> list[Row]:
-    """The default command's runs first, then each other numerics' (tools' flags), by seed."""
+    """The default command's runs first, then those of each other numerics (--bf16, --compile), by seed."""
     return sorted(rows, key=lambda r: (r.numerics != DEFAULT_NUMERICS, r.numerics, r.seed))
 
 
