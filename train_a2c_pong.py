@@ -19,6 +19,7 @@ import contextlib
 import copy
 import csv
 import dataclasses
+import importlib
 import json
 import math
 import os
@@ -1631,8 +1632,9 @@ A run writes runs/<date>_<host>-pong-a2c[-name]/: the TensorBoard event files (t
 the first finished game on), model_last.pt and checkpoint.pt (every --save-every minutes and at
 the end).
 
-Exit status: 0 done, 1 a file could not be written at the end, 2 bad input, 3 a non-finite
-loss, 130 stopped by SIGINT (Ctrl-C), 143 by SIGTERM. Ctrl-C while training saves a checkpoint.
+Exit status: 0 done, 1 a file could not be written at the end, 2 bad input or a missing
+package, 3 a non-finite loss, 130 stopped by SIGINT (Ctrl-C), 143 by SIGTERM. Ctrl-C while
+training saves a checkpoint.
 """
 GROUPS = {  # the modes that take a setting -> its --help section
     (TRAIN,): "training (also with --resume, but for --name and --runs-dir; the hyperparameters must "
@@ -1692,6 +1694,23 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, set[str]]:
     return Config(**given), set(given)
 
 
+# What each mode imports on its way (ptan: its ExperienceFirstLast; it imports stable-baselines3).
+NEEDS = {TRAIN: ("ale_py", "tensorboardX", "ptan"), PLAY: ("ale_py",)}
+
+
+def check_packages(mode: str) -> None:
+    """Import what the mode needs before any work: a package left out costs one line, not a run."""
+    for name in NEEDS[mode]:
+        importlib.import_module(name)
+
+
+def missing_package(module: str) -> str:
+    """What to do about a module that is not installed; ptan's own step is the one people miss."""
+    name = module.split(".")[0]
+    fix = "pip install --no-deps ptan==0.8.1" if name == "ptan" else "pip install -r requirements.txt"
+    return f"{name} is not installed: {fix} (make setup installs all it needs)"
+
+
 def check_modes(given: set[str]) -> None:
     """Refuse an option that the chosen mode would ignore: one line, exit status 2."""
     fields = {f.name: f.metadata["modes"] for f in dataclasses.fields(Config)}
@@ -1717,6 +1736,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         cfg, given = parse_args(argv)
         check_modes(given)
+        check_packages(PLAY if cfg.play is not None else TRAIN)
         if cfg.play is not None:
             torch.set_num_threads(cfg.torch_threads or 1)  # one frame at a time: more threads only spin
             stopped_by = play(cfg.play, cfg.episodes, cfg.record, pick_device(cfg.cuda), cfg.seed, cfg.greedy,
@@ -1736,6 +1756,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NonFiniteError as e:
         print(f"error: {e}; training stopped, the files on disk are the last good ones", file=sys.stderr)
         return 3
+    except ModuleNotFoundError as e:
+        print(f"error: {missing_package(str(e.name))}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # before the training or play loop took the signal: nothing to save
         print("interrupted", file=sys.stderr)
         return EXIT_SIGNAL["SIGINT"]

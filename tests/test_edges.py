@@ -4,6 +4,7 @@ wiring does what its flags say (issue: honest edges). Most train on catch in-pro
 import copy
 import json
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -206,6 +207,21 @@ def test_a_runs_dir_that_cannot_hold_runs_is_refused_before_the_envs(tmp_path, c
     assert t.main(["--runs-dir", str(tmp_path / runs_dir)]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith(f"error: --runs-dir {tmp_path / runs_dir}: ") and says in line
+
+
+@pytest.mark.parametrize("argv,missing,fix", [
+    ([], "ptan", "pip install --no-deps ptan==0.8.1"),
+    (["--resume", "nowhere"], "tensorboardX", "pip install -r requirements.txt"),
+    (["--play", "docs/pong_a2c.pt"], "ale_py", "pip install -r requirements.txt"),
+])
+def test_a_missing_package_is_one_line_that_says_how_to_install_it(tmp_path, capsys, monkeypatch, no_envs,
+                                                                   argv, missing, fix):
+    monkeypatch.setitem(sys.modules, missing, None)  # `import missing` now fails as if not installed
+    monkeypatch.chdir(tmp_path)  # where a run would make its folder
+    assert t.main(argv) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == f"error: {missing} is not installed: {fix} (make setup installs all it needs)"
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("argv,says", [
