@@ -844,6 +844,8 @@ def load_file(path: str | Path) -> Any:
     what is wrong with the file in words."""
     p = Path(path)
     if p.is_dir():
+        if (p / "config.json").is_file():  # --resume takes a run folder for its checkpoint; --play does not
+            raise UsageError(f"{p}: is a run folder; its agent is {p / 'model_best.pt'}")
         raise UsageError(f"{p}: is a folder, not a model or checkpoint file")
     if not p.is_file():
         if (p.parent / "config.json").is_file():  # a run folder, early in its run

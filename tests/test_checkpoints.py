@@ -180,6 +180,13 @@ def test_a_model_asked_for_before_the_run_wrote_it_is_explained(tmp_path, capsys
     assert "no such file yet" in line and "when its first game ends" in line
 
 
+def test_a_run_folder_given_to_play_names_the_model_file_in_it(tmp_path, capsys):
+    (tmp_path / "config.json").write_text("{}")
+    assert t.main(["--play", str(tmp_path)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == f"error: {tmp_path}: is a run folder; its agent is {tmp_path / 'model_best.pt'}"
+
+
 @pytest.mark.slow
 def test_a_checkpoint_with_a_damaged_optimizer_state_is_refused(pong_run, tmp_path):
     _, run_dir = pong_run
