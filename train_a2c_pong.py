@@ -1276,11 +1276,47 @@ def resume_command(checkpoint: Path, cfg: Config) -> str:
     return f"{python_command()} {script} {resume}" + (" --cuda" if cfg.cuda else "")
 
 
+def lock_run(run_dir: Path) -> int | None:
+    """Take run_dir for this process, so that no second one writes its checkpoint and event files:
+    an exclusive flock on the folder itself, freed by the kernel when the process ends however it
+    ends. Its file descriptor (closing it frees the lock), or None where the platform or the file
+    system cannot lock (no fcntl on Windows): there the run goes on unlocked."""
+    try:
+        import fcntl
+        fd = os.open(run_dir, os.O_RDONLY)
+    except (ImportError, OSError):
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        os.close(fd)
+        if isinstance(e, BlockingIOError):
+            raise UsageError(f"{run_dir} is training now in another process, and two would write the same "
+                             "checkpoint; stop that one first (Ctrl-C where it runs, or kill -TERM its pid "
+                             "from `pgrep -af train_a2c_pong`: it saves its checkpoint)") from None
+        return None
+    return fd
+
+
+def training_now(run_dir: Path) -> bool:
+    """Whether another process holds run_dir's lock (lock_run): it trains that run now."""
+    try:
+        held = lock_run(run_dir)
+    except UsageError:
+        return True
+    if held is not None:
+        os.close(held)
+    return False
+
+
 def waiting_run(runs_dir: str) -> tuple[Path, int] | None:
-    """The newest run in runs_dir that stopped unsolved: (its checkpoint, its frame), or None."""
+    """The newest run in runs_dir that stopped unsolved: (its checkpoint, its frame), or None.
+    A run that another process trains now has not stopped (training_now)."""
     root = Path(runs_dir)
     found = sorted(root.glob("*/checkpoint.pt"), key=lambda p: p.stat().st_mtime) if root.is_dir() else []
     for path in reversed(found):
+        if training_now(path.parent):
+            continue
         try:
             ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)  # reads no weights
             rewards, bar, frame = ckpt["rewards"], float(ckpt["config"]["stop_reward"]), int(ckpt["frame"])
@@ -1318,6 +1354,7 @@ class Run:
         self.env_seed = cfg.seed + self.segment * cfg.envs
         check_seeds(cfg, self.segment)
         check_writable_folder(run_dir or Path(cfg.runs_dir), "--resume" if run_dir else "--runs-dir")
+        self._lock = lock_run(run_dir) if run_dir is not None else None  # a new run's, once it has a folder
         self.seconds_before = float(resume.get("seconds", 0.0)) if resume is not None else 0.0
         self.timings = Timings()
         self.frame = self.updates = 0
@@ -1338,7 +1375,9 @@ class Run:
                 path, frame = waiting
                 print(f"note: {path.parent} stopped unsolved at frame {frame:,}; this starts a new run. "
                       f"To go on with that one instead: {resume_command(path, self.cfg)}", flush=True)
-        self.dir = self.dir or new_run_dir(self.cfg)
+        if self.dir is None:
+            self.dir = new_run_dir(self.cfg)
+            self._lock = lock_run(self.dir)
         self.frame = history.frame if history is not None else 0
         earlier = list(self.resume.get("segments", [])) if self.resume is not None else []
         self.segments = [*earlier, segment_record(self.cfg, self.segment, self.frame)]
@@ -1414,6 +1453,8 @@ class Run:
         finally:
             self.stop.__exit__()
             self.writer.close()
+            if self._lock is not None:
+                os.close(self._lock)
 
     def result(self) -> TrainResult:
         t = self.tracker

@@ -2,6 +2,7 @@
 
 import argparse
 import errno
+import os
 import shlex
 import shutil
 import signal
@@ -138,6 +139,43 @@ def test_a_signal_saves_a_checkpoint_and_closes_the_event_file(tmp_path, sig, co
 
 def ckpt_frame(run_dir) -> int:
     return t.load_checkpoint(str(run_dir / "checkpoint.pt"))["frame"]
+
+
+def test_a_run_folder_is_locked_while_held_and_unlocked_where_it_cannot_be(tmp_path, monkeypatch):
+    held = t.lock_run(tmp_path)
+    assert held is not None and t.training_now(tmp_path)  # another open of the folder finds it held
+    with pytest.raises(t.UsageError, match="is training now in another process"):
+        t.lock_run(tmp_path)
+    os.close(held)
+    assert not t.training_now(tmp_path)
+    monkeypatch.setitem(sys.modules, "fcntl", None)  # as on Windows: the run goes on unlocked
+    assert t.lock_run(tmp_path) is None and not t.training_now(tmp_path)
+
+
+@pytest.mark.slow
+def test_a_run_that_another_process_trains_is_neither_resumed_nor_offered(tmp_path, capsys, monkeypatch):
+    proc = start_script("--envs", "2", "--runs-dir", str(tmp_path), "--save-every", "0.01")
+    try:
+        deadline, run_dir, seen = time.time() + 180, None, ""
+        while not (run_dir and (run_dir / "checkpoint.pt").exists()) and time.time() < deadline:
+            seen += (line := proc.stdout.readline())
+            if line.startswith("run folder: "):
+                run_dir = Path(line.removeprefix("run folder: ").strip())
+        assert run_dir and (run_dir / "checkpoint.pt").exists() and proc.poll() is None, seen
+
+        def never(*args, **kwargs):
+            raise AssertionError("the envs were built before the second process was refused")
+
+        monkeypatch.setattr(t, "make_vector_env", never)
+        assert t.main(["--resume", str(run_dir)]) == 2
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith(f"error: {run_dir} is training now in another process"), line
+        assert t.waiting_run(str(tmp_path)) is None  # not offered to a new run as stopped
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, out + err
+    assert t.waiting_run(str(tmp_path)) == (run_dir / "checkpoint.pt", ckpt_frame(run_dir))
 
 
 def bad_files(tmp_path, good):
