@@ -1276,32 +1276,40 @@ def resume_command(checkpoint: Path, cfg: Config) -> str:
     return f"{python_command()} {script} {resume}" + (" --cuda" if cfg.cuda else "")
 
 
-def lock_run(run_dir: Path) -> int | None:
+def lock_run(run_dir: Path, shared: bool = False) -> int | None:
     """Take run_dir for this process, so that no second one writes its checkpoint and event files:
     an exclusive flock on the folder itself, freed by the kernel when the process ends however it
     ends. Its file descriptor (closing it frees the lock), or None where the platform or the file
-    system cannot lock (no fcntl on Windows): there the run goes on unlocked."""
+    system cannot lock (no fcntl on Windows): there the run goes on unlocked. shared is a probe's
+    lock (training_now): probes never block each other, and a trainer retries for a moment, long
+    past a probe's open-and-close, before it calls the folder taken."""
     try:
         import fcntl
         fd = os.open(run_dir, os.O_RDONLY)
     except (ImportError, OSError):
         return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as e:
-        os.close(fd)
-        if isinstance(e, BlockingIOError):
-            raise UsageError(f"{run_dir} is training now in another process, and two would write the same "
-                             "checkpoint; stop that one first (Ctrl-C where it runs, or kill -TERM its pid "
-                             "from `pgrep -af train_a2c_pong`: it saves its checkpoint)") from None
-        return None
-    return fd
+    mode = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB
+    for wait in (0.0, 0.01, 0.05, 0.2):
+        time.sleep(wait)
+        try:
+            fcntl.flock(fd, mode)
+            return fd
+        except BlockingIOError:
+            if shared:
+                break
+        except OSError:
+            os.close(fd)
+            return None
+    os.close(fd)
+    raise UsageError(f"{run_dir} is training now in another process, and two would write the same "
+                     "checkpoint; stop that one first (Ctrl-C where it runs, or kill -TERM its pid "
+                     "from `pgrep -af train_a2c_pong`: it saves its checkpoint)")
 
 
 def training_now(run_dir: Path) -> bool:
     """Whether another process holds run_dir's lock (lock_run): it trains that run now."""
     try:
-        held = lock_run(run_dir)
+        held = lock_run(run_dir, shared=True)
     except UsageError:
         return True
     if held is not None:

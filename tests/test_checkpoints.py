@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -150,6 +151,17 @@ def test_a_run_folder_is_locked_while_held_and_unlocked_where_it_cannot_be(tmp_p
     assert not t.training_now(tmp_path)
     monkeypatch.setitem(sys.modules, "fcntl", None)  # as on Windows: the run goes on unlocked
     assert t.lock_run(tmp_path) is None and not t.training_now(tmp_path)
+
+
+def test_probes_of_a_run_folder_do_not_take_it_from_a_run_that_starts(tmp_path):
+    import fcntl
+    probe = os.open(tmp_path, os.O_RDONLY)  # another process's training_now, caught mid-probe
+    fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    assert not t.training_now(tmp_path)  # two probes at once do not read each other as a trainer
+    threading.Timer(0.03, os.close, (probe,)).start()
+    held = t.lock_run(tmp_path)  # the trainer waits out the probe instead of refusing its own run
+    assert held is not None and t.training_now(tmp_path)
+    os.close(held)
 
 
 @pytest.mark.slow
