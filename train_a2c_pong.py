@@ -1036,6 +1036,11 @@ SEEDS_TABLE = Path(__file__).resolve().parent / "docs" / "seeds.csv"  # tools/se
 BEST_SAVE_EVERY_S = 10.0
 
 
+def solves(rewards: Sequence[float], stop_reward: float, window: int = 100) -> bool:
+    """The stop rule: a full window of the last games, whose mean is above stop_reward."""
+    return len(rewards) >= window and float(np.mean(list(rewards)[-window:])) > stop_reward
+
+
 class RewardTracker:
     """Episode rewards, their 100-episode mean, and the stop decision (fps, reward_100, reward):
     the notebook's RewardTracker, recording every episode that ends in a step and solving only on
@@ -1095,7 +1100,7 @@ class RewardTracker:
         self.writer.add_scalar("fps", fps, frame)
         self.writer.add_scalar("reward_100", mean, frame)
         self.writer.add_scalar("reward", reward, frame)
-        return len(self.rewards) == self.rewards.maxlen and mean > self.stop_reward
+        return solves(self.rewards, self.stop_reward, window=self.rewards.maxlen)
 
 
 class MetricBuffer:
@@ -1330,7 +1335,7 @@ def waiting_run(runs_dir: str) -> tuple[Path, int] | None:
             rewards, bar, frame = ckpt["rewards"], float(ckpt["config"]["stop_reward"]), int(ckpt["frame"])
         except Exception:  # damaged, or another program's: not one to offer
             continue
-        if not (len(rewards) >= 100 and float(np.mean(rewards[-100:])) > bar):
+        if not solves(rewards, bar):
             return path, frame
     return None
 
@@ -1362,6 +1367,11 @@ class Run:
         self.env_seed = cfg.seed + self.segment * cfg.envs
         check_seeds(cfg, self.segment)
         check_writable_folder(run_dir or Path(cfg.runs_dir), "--resume" if run_dir else "--runs-dir")
+        if resume is not None and solves(resume["rewards"], cfg.stop_reward):
+            mean = float(np.mean(resume["rewards"][-100:]))
+            raise UsageError(f"{run_dir} is solved: its last 100 games average {mean:+.2f}, above "
+                             f"--stop-reward {cfg.stop_reward:g}; to train it further, resume it with a "
+                             "higher --stop-reward")
         self._lock = lock_run(run_dir) if run_dir is not None else None  # a new run's, once it has a folder
         self.seconds_before = float(resume.get("seconds", 0.0)) if resume is not None else 0.0
         self.timings = Timings()

@@ -70,6 +70,23 @@ def test_resume_refuses_changed_hyperparameters(pong_run):
 
 
 @pytest.mark.slow
+def test_a_solved_run_is_not_trained_on_unless_the_bar_is_raised(pong_run, tmp_path):
+    _, run_dir = pong_run
+    ckpt = t.load_checkpoint(str(run_dir / "checkpoint.pt"))
+    ckpt["rewards"] = [19.0] * 99 + [17.0]  # a full window whose mean, 18.98, is above the bar of 18
+    solved = tmp_path / "checkpoint.pt"
+    torch.save(ckpt, solved)
+    before = solved.read_bytes()
+    line = one_line_error(run_script("--resume", str(solved)))
+    assert line == (f"error: {tmp_path} is solved: its last 100 games average +18.98, above --stop-reward "
+                    "18; to train it further, resume it with a higher --stop-reward"), line
+    assert solved.read_bytes() == before and sorted(tmp_path.iterdir()) == [solved]  # nothing written
+    proc = run_script("--resume", str(solved), "--stop-reward", "19", "--max-frames", "130")
+    assert proc.returncode == 0 and "resumed" in proc.stdout, proc.stdout + proc.stderr
+    assert t.load_checkpoint(str(solved))["frame"] == ckpt["frame"] + 130
+
+
+@pytest.mark.slow
 def test_the_printed_resume_line_runs_where_it_was_printed(pong_run, tmp_path):
     """The last line of a stopped run, run by a shell in the same folder (no venv activated there),
     continues the run: from its frame, on its checkpoint."""
