@@ -1154,7 +1154,7 @@ def seeds_outlook(frame: int, fps: float, table: Path = SEEDS_TABLE) -> str | No
                             if r["state"] == "solved" and r["numerics"] == "float32")
     except (OSError, KeyError, ValueError):  # no table beside the script (a copy of it alone, say)
         return None
-    if not solved or fps <= 0:
+    if not solved or fps < 1:  # a run starved of CPU: no time worth saying
         return None
     low, high = solved[0], solved[-1]
     said = f"[outlook] the {len(solved)} seed{'s' * (len(solved) != 1)} we ran solved at " \

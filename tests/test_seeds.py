@@ -165,6 +165,7 @@ def test_the_outlook_reads_the_solved_runs_of_the_table(tmp_path):
     assert t.seeds_outlook(1_000_000, 1000.0, close) == \
         "[outlook] the 2 seeds we ran solved at 6.00M frames: 1 h 23 min more at 1,000 fps"
     assert t.seeds_outlook(1, 1000.0, tmp_path / "none.csv") is None
+    assert t.seeds_outlook(1_000_000, 0.4, table) is None  # starved of CPU: no hours "at 0 fps"
 
 
 def test_the_outlook_of_a_run_is_the_readmes_figures(capsys, monkeypatch):
