@@ -4,6 +4,7 @@
 # make test:  set up .venv once, add the test tools (requirements-dev.txt), run the whole suite
 #             (the command CI runs) but the long learning proofs (make test-long);
 #             make check: the fast part only (pytest -m "not slow").
+# make gpu-check: on a CUDA box, the tests marked gpu and the GPU bench (tools/gpu_check.sh).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -12,7 +13,7 @@ TORCH  := torch>=2.8
 GPU    := $(shell nvidia-smi -L >/dev/null 2>&1 && echo yes)
 ARGS   ?=
 
-.PHONY: setup dev train test test-long check lint bench clean-venv
+.PHONY: setup dev train test test-long check lint bench gpu-check clean-venv
 
 setup: $(VENV)/.installed
 
@@ -74,6 +75,11 @@ lint: dev
 
 bench: setup
 	$(PY) tools/bench_throughput.py $(CUDA_FLAG) $(ARGS)
+
+# On a CUDA box (tools/gpu_check.sh): the tests marked gpu and the GPU bench, with the box's own
+# python3 and wheels carried in .whl/ for what it lacks; the log in $$OUT or docs/gpu_check.log.
+gpu-check:
+	PYTHON=$(PYTHON) bash tools/gpu_check.sh
 
 clean-venv:
 	rm -rf $(VENV)
