@@ -1145,19 +1145,31 @@ def _span(low: str, high: str, dash: str = "-") -> str:
     return low if low == high else f"{low}{dash}{high}"
 
 
-def seeds_outlook(frame: int, fps: float, table: Path = SEEDS_TABLE) -> str | None:
-    """What the default command's runs over seeds (docs/seeds.csv, the README's table of them)
+def precision(cuda: bool, bf16: bool) -> str:
+    """The class a run's frames to solve are pooled in (docs/seeds.csv): its device and float
+    precision, eager or compiled alike; a GPU's runs are a class of their own."""
+    return ("cuda-" if cuda else "") + ("bf16" if bf16 else "float32")
+
+
+def precision_of(numerics: str) -> str:
+    """The precision class of a seed table's numerics (tools/seeds.py names them: float32,
+    bf16-compile, cuda-float32, ...)."""
+    return precision(numerics.startswith("cuda"), "bf16" in numerics.split("-"))
+
+
+def seeds_outlook(frame: int, fps: float, table: Path = SEEDS_TABLE, of: str = "float32") -> str | None:
+    """What the runs over seeds of precision `of` (docs/seeds.csv, the README's table of them)
     say of a run at `frame`: the frames they solved at, and the time that leaves at `fps`."""
     try:
         with table.open() as f:
             solved = sorted(int(r["frames"]) for r in csv.DictReader(f)
-                            if r["state"] == "solved" and r["numerics"] == "float32")
+                            if r["state"] == "solved" and precision_of(r["numerics"]) == of)
     except (OSError, KeyError, ValueError):  # no table beside the script (a copy of it alone, say)
         return None
     if not solved or fps < 1:  # a run starved of CPU: no time worth saying
         return None
     low, high = solved[0], solved[-1]
-    said = f"[outlook] the {len(solved)} seed{'s' * (len(solved) != 1)} we ran solved at " \
+    said = f"[outlook] the {len(solved)} {of} seed{'s' * (len(solved) != 1)} we ran solved at " \
            f"{_span(f'{low / 1e6:.2f}M', f'{high / 1e6:.2f}M')} frames"  # as the README's sentence
     if frame >= high:
         return f"{said}; this run, at {frame / 1e6:.2f}M, is past them all"
@@ -1168,10 +1180,11 @@ def seeds_outlook(frame: int, fps: float, table: Path = SEEDS_TABLE) -> str | No
 
 class StatusLine:
     """A progress line at least every STATUS_EVERY_S seconds: this segment's time and speed, and
-    the whole run's training time (earlier segments included); with `outlook`, every
-    OUTLOOK_EVERY_S seconds what the runs over seeds say of the time left (seeds_outlook)."""
+    the whole run's training time (earlier segments included); with `outlook` (the run's
+    precision), every OUTLOOK_EVERY_S seconds what the runs over seeds of that precision say of the time left
+    (seeds_outlook)."""
 
-    def __init__(self, start_frame: int, run_seconds_before: float = 0.0, outlook: bool = False) -> None:
+    def __init__(self, start_frame: int, run_seconds_before: float = 0.0, outlook: str | None = None) -> None:
         self.start = self.last = time.time()
         self.start_frame, self.before, self.outlook = start_frame, run_seconds_before, outlook
         self.last_outlook = self.start - OUTLOOK_EVERY_S + OUTLOOK_FIRST_S
@@ -1188,7 +1201,7 @@ class StatusLine:
               f"mean reward {mean} | elapsed {_hms(elapsed)} | run {_hms(self.before + elapsed)}", flush=True)
         if self.outlook and now - self.last_outlook >= OUTLOOK_EVERY_S:
             self.last_outlook = now
-            line = seeds_outlook(frame, fps)
+            line = seeds_outlook(frame, fps, of=self.outlook)
             if line:
                 print(line, flush=True)
 
@@ -1413,8 +1426,8 @@ class Run:
             print(f"run folder: {self.dir}", flush=True)
         self.first_frame = self.frame
         self.metrics = MetricBuffer(self.writer)
-        self.status = StatusLine(self.frame, self.seconds_before + self.timings.compile,
-                                 outlook=runs_as_the_seeds(self.cfg))
+        outlook = precision(self.cfg.cuda, self.cfg.bf16) if runs_as_the_seeds(self.cfg) else None
+        self.status = StatusLine(self.frame, self.seconds_before + self.timings.compile, outlook)
         self.last_checkpoint = time.time()
         return self
 

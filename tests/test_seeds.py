@@ -104,9 +104,10 @@ def test_another_numerics_has_its_own_sentence_follows_the_default_and_stays_out
     other = seeds.Row(42, "bf16-compile", "solved", 2_000_000, 900, 3600.0, 555, "m", "c", str(record))
     rows = [other, *default]
     assert seeds.in_order(rows) == [*seeds.in_order(default), other]
-    median = seeds.default_median(default)
-    assert seeds.default_median(rows) == median
-    assert seeds.default_median([*default, other._replace(numerics="float32")]) != median
+    median = seeds.precision_median(default)
+    assert seeds.precision_median(rows) == median
+    assert seeds.precision_median([*default, other._replace(numerics="float32")]) != median
+    assert seeds.precision_median(rows, "bf16") == seeds.median_curve([seeds.points_of(other)])
     assert seeds.summary(rows) == seeds.summary(default)
     table = tmp_path / "seeds.csv"
     seeds.write_table(rows, table)
@@ -117,6 +118,11 @@ def test_another_numerics_has_its_own_sentence_follows_the_default_and_stays_out
     assert said[:2] == [seeds.summary(default), "Solved on 1 of 1 finished bf16-compile seeds: 2.00M frames, "
                         "training time 60 minutes on m."]
     assert said[-1].startswith("| 42 | bf16-compile | yes | 2,000,000 |")
+    eager = other._replace(seed=7, numerics="bf16", frames=4_000_000, wall_s=7200.0)
+    seeds.write_table([*rows, eager], table)
+    assert seeds.main(["render"]) == 0  # bf16 eager and compiled: one pooled sentence more
+    assert "Solved on 2 of 2 finished bf16 (eager and compiled) seeds: median 3.00M frames (2.00M-4.00M), " \
+           "median training time 90 minutes on m." in capsys.readouterr().out.splitlines()
 
 
 def test_a_runs_numerics_are_read_from_its_config_and_a_contradicting_one_is_refused(tmp_path):
@@ -149,35 +155,53 @@ def write_table(path, *rows):
         w.writerows(rows)
 
 
-def test_the_outlook_reads_the_solved_runs_of_the_table(tmp_path):
+def test_the_outlook_reads_the_solved_runs_of_the_runs_own_precision(tmp_path):
     table = tmp_path / "seeds.csv"
     write_table(table, (1, "float32", "solved", 5_200_000, 0, 1, 1, "m", "c", "x"),
                 (2, "float32", "solved", 8_100_000, 0, 1, 1, "m", "c", "x"),
                 (3, "float32", "capped", 15_000_000, 0, 1, 1, "m", "c", "x"),
-                (4, "bf16", "solved", 1_000_000, 0, 1, 1, "m", "c", "x"))
-    said = "[outlook] the 2 seeds we ran solved at 5.20M-8.10M frames"
+                (4, "bf16", "solved", 1_000_000, 0, 1, 1, "m", "c", "x"),
+                (5, "bf16-compile", "solved", 3_000_000, 0, 1, 1, "m", "c", "x"),
+                (6, "cuda-float32", "solved", 2_000_000, 0, 1, 1, "m", "c", "x"))
+    said = "[outlook] the 2 float32 seeds we ran solved at 5.20M-8.10M frames"
     assert t.seeds_outlook(1_000_000, 1000.0, table) == f"{said}: 1 h 10 min - 1 h 58 min more at 1,000 fps"
     assert t.seeds_outlook(6_000_000, 1000.0, table) == f"{said}: up to 35 min more at 1,000 fps"
     assert t.seeds_outlook(9_000_000, 1000.0, table) == f"{said}; this run, at 9.00M, is past them all"
+    assert t.seeds_outlook(0, 1000.0, table, of="bf16") == \
+        "[outlook] the 2 bf16 seeds we ran solved at 1.00M-3.00M frames: 17 min - 50 min more at 1,000 fps"
+    gpu = t.seeds_outlook(0, 1000.0, table, of="cuda-float32")
+    assert gpu.startswith("[outlook] the 1 cuda-float32 seed we ran solved at 2.00M frames")
+    assert t.seeds_outlook(0, 1000.0, table, of="cuda-bf16") is None  # none of its class yet
     close = tmp_path / "close.csv"  # two runs a few thousand frames apart: one figure, one time
     write_table(close, (1, "float32", "solved", 5_998_000, 0, 1, 1, "m", "c", "x"),
                 (2, "float32", "solved", 6_001_000, 0, 1, 1, "m", "c", "x"))
     assert t.seeds_outlook(1_000_000, 1000.0, close) == \
-        "[outlook] the 2 seeds we ran solved at 6.00M frames: 1 h 23 min more at 1,000 fps"
+        "[outlook] the 2 float32 seeds we ran solved at 6.00M frames: 1 h 23 min more at 1,000 fps"
     assert t.seeds_outlook(1, 1000.0, tmp_path / "none.csv") is None
     assert t.seeds_outlook(1_000_000, 0.4, table) is None  # starved of CPU: no hours "at 0 fps"
 
 
-def test_the_outlook_of_a_run_is_the_readmes_figures(capsys, monkeypatch):
-    solved = sorted(r.frames for r in ROWS if r.state == "solved" and r.numerics == "float32")
+@pytest.mark.parametrize("bf16", [False, True])
+def test_the_outlook_of_a_run_is_the_readmes_figures_of_its_precision(capsys, monkeypatch, tmp_path, bf16):
+    """A --bf16 run is told the bf16 seeds' frames (eager and compiled pooled), not float32's."""
+    of = "bf16" if bf16 else "float32"
+    solved = sorted(r.frames for r in ROWS if r.state == "solved" and t.precision_of(r.numerics) == of)
     monkeypatch.setattr(t, "OUTLOOK_FIRST_S", 0.0)
-    status = t.StatusLine(0, outlook=t.runs_as_the_seeds(t.Config(seed=7)))
+    monkeypatch.setattr(t, "check_bf16", lambda device: None)
+    seen, real = [], t.StatusLine
+    monkeypatch.setattr(t, "StatusLine", lambda *a: seen.append(a) or real(*a))
+    t.train(t.Config(bf16=bf16, max_frames=8, runs_dir=str(tmp_path)), env=CatchVectorEnv(50))
+    assert seen[0][2] == of  # the run's own precision
+    capsys.readouterr()
+    status = real(0, 0.0, seen[0][2])
     status.maybe_print(100_000, t.RewardTracker(None, 18), force=True)
     outlook = capsys.readouterr().out.splitlines()[1]
+    assert outlook.startswith(f"[outlook] the {len(solved)} {of} seeds we ran solved at ")
     span = re.search(r"solved at ([\d.]+M)(?:-([\d.]+M))? frames", outlook)
     low, high = span[1], span[2] or span[1]
     assert (low, high) == (f"{solved[0] / 1e6:.2f}M", f"{solved[-1] / 1e6:.2f}M")
     assert f"({low}-{high})" in README or f"({low})" in README  # the sentence's range
+    assert t.precision(cuda=True, bf16=False) == "cuda-float32"  # a GPU's runs are a class of their own
     assert not t.runs_as_the_seeds(t.Config(lr=0.003)) and not t.runs_as_the_seeds(t.Config(stop_reward=19))
 
 

@@ -1,8 +1,6 @@
 """make setup checks the Python it is given before it builds anything; make train adds the fastest
 settings proven on Pong on the machine, and only those."""
 
-import os
-import re
 import shutil
 import subprocess
 
@@ -44,7 +42,7 @@ def test_setup_installs_what_the_program_needs_and_test_adds_the_test_tools(tmp_
 
 
 VENV = ROOT / ".venv"
-FAST = "--bf16 --compile"
+FAST = "--bf16"
 
 
 def row(seed: int, numerics: str, frames: int, state: str = "solved") -> seeds.Row:
@@ -52,61 +50,58 @@ def row(seed: int, numerics: str, frames: int, state: str = "solved") -> seeds.R
 
 
 FLOAT32 = [row(1, "float32", 6_000_000), row(2, "float32", 7_000_000), row(42, "float32", 5_900_000)]
+# Five finished bf16 runs, eager and compiled pooled: median 6.5M, within float32's largest (7.0M),
+# though one is far above it and one below every float32 run.
+BF16 = [row(42, "bf16-compile", 6_500_000), row(1, "bf16-compile", 9_800_000), row(2, "bf16", 3_000_000),
+        row(3, "bf16", 6_900_000), row(4, "bf16", 5_000_000)]
+SLOW = [*BF16[:3], row(3, "bf16", 7_100_000), row(4, "bf16", 7_500_000)]  # median 7.1M
 
 
-@pytest.mark.parametrize("fast,says", [
-    ([], "solved on 0 seeds, not yet two"),
-    ([row(42, "bf16-compile", 6_500_000)], "solved on 1 seed, not yet two"),
-    ([row(42, "bf16-compile", 6_500_000), row(1, "bf16-compile", 7_100_000)],
-     "seed 1 solved at 7.10M frames, outside float32's 5.90M-7.00M"),
-    ([row(42, "bf16-compile", 6_500_000), row(1, "bf16-compile", 3_000_000, "running")],
-     "seed 1 run is running"),
-    ([row(42, "bf16-compile", 6_500_000), row(1, "bf16-compile", 7_200_000, "capped")],
-     "seed 1 passed 7.00M frames, float32's slowest, unsolved"),
-    ([row(42, "bf16-compile", 6_500_000), row(3, "bf16-compile", 6_100_000)], "seed 3 has no float32 run"),
-    ([row(42, "bf16-compile", 5_900_000), row(1, "bf16-compile", 7_000_000)], None),
+@pytest.mark.parametrize("table,says", [
+    (FLOAT32 + BF16, None),
+    (FLOAT32 + BF16[:4], "4 bf16 seeds finished, not yet 5"),
+    (FLOAT32 + BF16[:4] + [row(4, "bf16", 2_000_000, "running")], "4 bf16 seeds finished, not yet 5"),
+    (FLOAT32 + BF16[:4] + [row(4, "bf16", 15_000_000, "capped")], "bf16 seed 4 stopped unsolved at the 15M"),
+    (FLOAT32 + SLOW, "bf16's median 7.10M frames is above float32's largest, 7.00M"),
+    (BF16, "no float32 seed has solved"),
+    (FLOAT32 + BF16 + [row(9, "float32", 15_000_000, "capped")], None),  # an unsolved float32 run sets no bar
+    # a GPU's runs are a class of their own: they neither count as bf16 nor raise float32's bar
+    (FLOAT32 + BF16[:4] + [row(5, "cuda-bf16", 5_000_000)], "4 bf16 seeds finished, not yet 5"),
+    (FLOAT32 + SLOW + [row(7, "cuda-float32", 20_000_000)], "above float32's largest, 7.00M"),
 ])
-def test_bf16_compile_is_proven_by_two_seeds_each_solved_within_the_float32_seeds_frames(fast, says):
-    why = train_flags.not_proven(FLOAT32 + fast)
+def test_bf16_is_proven_by_five_finished_seeds_all_solved_with_a_median_within_float32s_largest(table, says):
+    why = train_flags.not_proven(table)
     assert why == says if says is None else says in why
 
 
-def test_make_train_adds_them_only_to_a_new_run_on_a_cpu_with_native_bf16_and_a_compiler(monkeypatch,
-                                                                                         tmp_path):
-    import torch._inductor.config as inductor
-
-    proven = FLOAT32 + [row(42, "bf16-compile", 6_000_000), row(1, "bf16-compile", 6_100_000)]
+def test_make_train_adds_bf16_only_to_a_new_run_on_a_cpu_with_native_bf16(monkeypatch):
+    proven = FLOAT32 + BF16
     monkeypatch.setattr(t, "check_bf16", lambda device: None)  # as on a CPU with native bfloat16
     for args in (["--resume", "x"], ["--play=m.pt"], ["--no-compile"], ["--bf16", "--envs", "4"]):
         assert train_flags.choose(args, False, proven)[0] == []
         assert train_flags.choose(args, True, proven)[0] == ["--cuda"]  # a run's own settings, on the GPU
     assert train_flags.choose([], True, proven)[0] == ["--cuda"]  # nothing faster proven on a GPU
     flags, why = train_flags.choose([], False, proven[:-1])
-    assert flags == [] and "not yet two" in why
-    if shutil.which(os.environ.get("CXX", "g++")):
-        assert train_flags.choose(["--seed", "1"], False, proven)[0] == FAST.split()
-    monkeypatch.setattr(inductor.cpp, "cxx", (None, str(tmp_path / "no-such-c++")))
-    flags, why = train_flags.choose([], False, proven)
-    assert flags == [] and "no C++ compiler" in why
-    monkeypatch.undo()
+    assert flags == [] and why.startswith("the notebook's float32: bf16 is not proven") and "not yet 5" in why
+    flags, why = train_flags.choose(["--seed", "1"], False, proven)
+    assert flags == [FAST] and why.startswith("--bf16: this CPU has native bfloat16")
 
     def no_bf16(device):
         raise t.UsageError("no native bfloat16")
 
     monkeypatch.setattr(t, "check_bf16", no_bf16)
     flags, why = train_flags.choose([], False, proven)
-    assert flags == [] and "this one has none" in why
+    assert flags == [] and "this CPU has no native bfloat16" in why
 
 
 def test_the_readme_says_what_make_train_chose_on_the_seed_table_and_why():
     why = train_flags.not_proven(seeds.read_table())
     readme = " ".join((ROOT / "README.md").read_text().split())
     if why is None:
-        assert "`make train` adds `--bf16 --compile`" in readme
+        assert "`make train` adds `--bf16`" in readme
     else:
         assert "`make train` runs the notebook's float32" in readme
-        for figure in re.findall(r"\d+\.\d+M(?:-\d+\.\d+M)?|not yet two", why):  # frames, range
-            assert figure in readme, why
+        assert why in readme, why
 
 
 @pytest.mark.skipif(shutil.which("make") is None or not (VENV / ".installed").is_file(),
@@ -118,7 +113,7 @@ def test_make_train_says_the_settings_it_chose_and_the_command_it_runs(args):
     first = proc.stdout.splitlines()[0]
     fast = (train_flags.not_proven(seeds.read_table()) is None
             and not torch.cuda.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-            and shutil.which(os.environ.get("CXX", "g++")) and args == "--help")
+            and args == "--help")
     cuda = " --cuda" if torch.cuda.is_available() else ""
     added = cuda + (" " + FAST if fast else "")
     assert first == f"{VENV.relative_to(ROOT)}/bin/python train_a2c_pong.py{added} {args}"

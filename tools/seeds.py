@@ -15,8 +15,10 @@ state is what its CSV shows: solved (a 100-game mean above STOP_REWARD), capped 
 reached without; with --run, by the run's checkpoint, as its last finished game falls short of a
 cap), or running (neither yet: a run to be resumed). Every run started stays in the table. Runs
 of other numerics than the default command's float32 (a run's --bf16 and --compile, read from its
-config.json and named as the bench names its variants) get a sentence of their own, follow its
-rows and are drawn dashed, outside the median.
+config.json and named as the bench names its variants, "cuda-" before them for a GPU's) get a
+sentence of their own, follow its rows and are drawn dashed. Medians pool a precision class
+(train_a2c_pong.precision_of: bf16 eager and compiled together, a GPU's runs apart): one median
+curve and, where it has more than one numerics, one more sentence for each.
 --play-log reads what `train_a2c_pong.py --play RUN_DIR/model_best.pt --episodes 10` printed
 (that log goes into docs/reference.md, "Each seed's agent"): the agent's mean score and games
 won join the row.
@@ -34,6 +36,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from train_a2c_pong import precision_of  # noqa: E402  (the script's one rule of precision classes)
+
 DOCS = ROOT / "docs"
 TABLE = DOCS / "seeds.csv"
 PLOT = DOCS / "seeds.png"
@@ -116,11 +121,25 @@ def hours(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def summary(rows: list[Row], numerics: str = DEFAULT_NUMERICS) -> str:
-    """The README's sentence on the finished runs of one numerics."""
-    done = [r for r in rows if r.numerics == numerics and r.state != "running"]
+def pool(rows: list[Row], precision: str) -> list[Row]:
+    """The runs of one precision class (float32, bf16, cuda-float32, ...), eager and compiled alike."""
+    return [r for r in rows if precision_of(r.numerics) == precision]
+
+
+def pooled(rows: list[Row]) -> list[str]:
+    """The precisions whose runs are of more than one numerics (bf16 and bf16-compile, say)."""
+    return [p for p in dict.fromkeys(precision_of(r.numerics) for r in in_order(rows))
+            if len({r.numerics for r in pool(rows, p)}) > 1]
+
+
+def summary(rows: list[Row], numerics: str = DEFAULT_NUMERICS, precision: bool = False) -> str:
+    """The README's sentence on the finished runs of one numerics, or with `precision` of one
+    precision class, its flavours pooled."""
+    mine = pool(rows, numerics) if precision else [r for r in rows if r.numerics == numerics]
+    numerics = f"{numerics} (eager and compiled)" if precision else numerics
+    done = [r for r in mine if r.state != "running"]
     solved = [r for r in done if r.state == "solved"]
-    running = sum(r.numerics == numerics and r.state == "running" for r in rows)
+    running = sum(r.state == "running" for r in mine)
     more = f" ({running} more running)" if running else ""
     if not solved:
         return f"Solved on 0 of {len(done)} finished {numerics} seeds{more}."
@@ -170,9 +189,10 @@ def points_of(row: Row) -> list[tuple[int, float]]:
     return [(int(p["frames"]), float(p["reward_100"])) for p in read_record(ROOT / row.csv)]
 
 
-def default_median(rows: list[Row]) -> list[tuple[float, float]]:
-    """The plot's median: over the default command's seeds only (another numerics is another method)."""
-    records = [points_of(r) for r in rows if r.numerics == DEFAULT_NUMERICS]
+def precision_median(rows: list[Row], precision: str = DEFAULT_NUMERICS) -> list[tuple[float, float]]:
+    """The plot's median of one precision class: over its runs only (another precision is another
+    numeric method)."""
+    records = [points_of(r) for r in pool(rows, precision)]
     return median_curve(records) if records else []
 
 
@@ -191,9 +211,11 @@ def plot(rows: list[Row], out: Path | None = None) -> None:
         ax.plot([f / 1e6 for f, _ in points], [v for _, v in points], linewidth=1, alpha=0.6,
                 linestyle="-" if r.numerics == DEFAULT_NUMERICS else "--",
                 label=f"seed {r.seed} ({r.numerics}, {r.state})")
-    curve = default_median(rows)
-    ax.plot([f / 1e6 for f, _ in curve], [v for _, v in curve], color="black", linewidth=2.5,
-            label=f"median over the {DEFAULT_NUMERICS} seeds")
+    for precision in dict.fromkeys(precision_of(r.numerics) for r in in_order(rows)):
+        curve = precision_median(rows, precision)
+        ax.plot([f / 1e6 for f, _ in curve], [v for _, v in curve], color="black", linewidth=2.5,
+                linestyle="-" if precision == DEFAULT_NUMERICS else "--",
+                label=f"median over the {precision} seeds")
     ax.axhline(STOP_REWARD, color="gray", linestyle="--", linewidth=1)
     ax.set_xlabel("frames (millions)")
     ax.set_ylabel("reward_100 (mean of the last 100 games)")
@@ -229,9 +251,11 @@ def checkpoint_frame(run_dir: Path) -> int:
 
 
 def numerics_of(config: dict) -> str:
-    """A run's numerics as the bench names its variants, from its config.json: the flags of every
-    segment, which must agree (a run resumed with --no-bf16, say, is no one numerics)."""
-    said = {"-".join(k for k in ("bf16", "compile") if seg.get(k)) or DEFAULT_NUMERICS
+    """A run's numerics as the bench names its variants, from its config.json, "cuda-" before them
+    on a GPU: the flags of every segment, which must agree (a run resumed with --no-bf16, say, or
+    resumed on the CPU, is no one numerics)."""
+    said = {("cuda-" if seg.get("cuda") else "")
+            + ("-".join(k for k in ("bf16", "compile") if seg.get(k)) or DEFAULT_NUMERICS)
             for seg in config.get("segments") or [config]}
     if len(said) != 1:
         raise SystemExit(f"error: the run's segments trained as {' and '.join(sorted(said))}, mixed")
@@ -306,6 +330,8 @@ def main(argv: list[str]) -> int:
     plot(rows)
     for numerics in dict.fromkeys([DEFAULT_NUMERICS, *(r.numerics for r in in_order(rows))]):
         print(summary(rows, numerics))
+    for precision in pooled(rows):
+        print(summary(rows, precision, precision=True))
     print()
     print(markdown(rows))
     return 0
