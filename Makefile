@@ -22,7 +22,8 @@ setup: $(VENV)/.installed
 # whatever build PyPI serves, unannounced), one goes into .venv: PyPI's CUDA build on a GPU box;
 # on a CPU box a local wheel if pip's configuration offers one, else PyTorch's CPU index, else PyPI.
 # ptan goes in with --no-deps: its metadata pins torch==2.5.0 and numpy<2.
-$(VENV)/.installed: requirements.txt
+# constraints.txt: the versions the seed runs used, followed but for a torch (and numpy) kept.
+$(VENV)/.installed: requirements.txt constraints.txt
 	@v=$$($(PYTHON) -c "import sys; print('%d.%d' % sys.version_info[:2])" 2>/dev/null); \
 	$(PYTHON) -c "import sys; sys.exit(sys.version_info < (3, 11))" 2>/dev/null || { \
 	  echo "make setup: needs Python 3.11 or newer, and '$(PYTHON)' is $${v:-not found}; name another one:" \
@@ -30,15 +31,17 @@ $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv --system-site-packages $(VENV)
 	@have=$$($(PY) -c "import torch; print(torch.__version__.split('+')[0])" 2>/dev/null); \
 	if [ -n "$$have" ] && $(PY) -c "import sys; v = tuple(int(x) for x in '$$have'.split('.')[:2]); sys.exit(v < (2, 8))"; then \
-	  echo "setup: keeping the torch $$have this Python already has"; \
+	  echo "setup: keeping the torch $$have this Python already has (and its numpy)"; \
+	  grep -v -E '^(torch|numpy)==' constraints.txt > $(VENV)/constraints.txt; \
 	else \
+	  cp constraints.txt $(VENV)/constraints.txt; \
 	  if [ -n "$$have" ]; then echo "setup: this Python's torch $$have is older than 2.8; installing a newer one into $(VENV) (the system's stays)"; \
 	  else echo "setup: no torch found; installing one into $(VENV)"; fi; \
-	  if [ "$(GPU)" = yes ]; then $(PIP) install "$(TORCH)"; \
-	  else $(PIP) install --no-index --no-deps "$(TORCH)" \
-	    || $(PIP) install --index-url https://download.pytorch.org/whl/cpu "$(TORCH)" \
-	    || $(PIP) install "$(TORCH)"; fi; fi
-	$(PIP) install -r requirements.txt
+	  if [ "$(GPU)" = yes ]; then $(PIP) install "$(TORCH)" -c constraints.txt; \
+	  else $(PIP) install --no-index --no-deps "$(TORCH)" -c constraints.txt \
+	    || $(PIP) install --index-url https://download.pytorch.org/whl/cpu "$(TORCH)" -c constraints.txt \
+	    || $(PIP) install "$(TORCH)" -c constraints.txt; fi; fi
+	$(PIP) install -r requirements.txt -c $(VENV)/constraints.txt
 	$(PIP) install --no-deps ptan==0.8.1
 	$(PY) -c "import torch, ptan, ale_py, tensorboardX; print('setup ok: torch', torch.__version__)"
 	touch $@

@@ -23,7 +23,18 @@ def test_every_row_is_its_runs_record():
     for row in ROWS:
         capped = seeds.CAP_FRAMES if row.state == "capped" else 0  # read from its checkpoint, not in git
         made = seeds.row_of(row.seed, row.numerics, ROOT / row.csv, row.machine, row.commit, capped)
-        assert row._replace(agent_mean="", agent_won="") == made, row.seed
+        assert row._replace(agent_mean="", agent_won="", torch="", ale_py="", gymnasium="") == made, row.seed
+
+
+def test_the_constraints_are_the_versions_the_seed_runs_recorded():
+    """constraints.txt (make setup follows it) pins what the CPU seed rows say they trained with."""
+    pinned = dict(line.split("==") for line in (ROOT / "constraints.txt").read_text().splitlines()
+                  if line and not line.startswith("#"))
+    recorded = [r for r in ROWS if r.torch and not t.precision_of(r.numerics).startswith("cuda")]
+    assert recorded, "no CPU seed row records its versions"
+    for r in recorded:
+        assert (r.torch.split("+")[0], r.ale_py, r.gymnasium) == \
+            (pinned["torch"], pinned["ale-py"], pinned["gymnasium"]), r.seed
 
 
 REFERENCE = (ROOT / "docs" / "reference.md").read_text()
@@ -240,14 +251,16 @@ def test_add_writes_the_runs_record_and_its_row_and_render_the_plot(tmp_path, mo
     with pytest.raises(SystemExit, match="still running: its agent is played when it ends"):
         seeds.main(["add", "--seed", "3", "--run", str(run.run_dir), "--machine", "here", "--commit", "abc",
                     "--play-log", str(log)])
-    assert seeds.checkpoint_frame(run.run_dir) == run.frames
+    assert seeds.checkpoint_facts(run.run_dir) == (run.frames, t.versions())
+    assert rows[0][-3:] == (t.versions()["torch"], t.versions()["ale_py"], t.versions()["gymnasium"])
     monkeypatch.setattr(seeds, "CAP_FRAMES", run.frames)  # as if the run had stopped at the cap
     assert seeds.main(["add", "--seed", "5", "--run", str(run.run_dir), "--machine", "here",
                        "--commit", "abc"]) == 0
     assert seeds.read_table(docs / "seeds.csv")[-1][:3] == (5, "float32", "capped")
     assert seeds.main(["add", "--seed", "5", "--run", str(run.run_dir), "--machine", "here",
                        "--commit", "abc", "--play-log", str(log)]) == 0  # a finished run: its agent joins
-    assert seeds.read_table(docs / "seeds.csv")[-1][-2:] == seeds.agent_games(log.read_text())
+    row = seeds.read_table(docs / "seeds.csv")[-1]
+    assert (row.agent_mean, row.agent_won) == seeds.agent_games(log.read_text())
 
 
 @pytest.mark.parametrize("tool", sorted(p.name for p in (ROOT / "tools").glob("*.py")

@@ -37,7 +37,8 @@ def test_setup_installs_what_the_program_needs_and_test_adds_the_test_tools(tmp_
                               capture_output=True, text=True, timeout=60).stdout
 
     setup, test = plan("setup"), plan("test")
-    assert "-r requirements.txt" in setup and "requirements-dev.txt" not in setup
+    assert "-r requirements.txt -c" in setup and "requirements-dev.txt" not in setup
+    assert "constraints.txt" in setup  # the versions the seed runs used
     assert "-r requirements-dev.txt" in test and "pytest" in test
 
 

@@ -46,7 +46,8 @@ CAP_FRAMES = 15_000_000  # the frames a seed's run may take (issue: seeds)
 STOP_REWARD = 18.0
 AGENT_GAMES = 10
 FIELDS = ("seed", "numerics", "state", "frames", "games", "wall_s", "fps", "machine", "commit", "csv",
-          "agent_mean", "agent_won")
+          "agent_mean", "agent_won", "torch", "ale_py", "gymnasium")
+STACK = FIELDS[-3:]  # the versions a run's checkpoint records (train_a2c_pong.versions)
 
 
 class Row(NamedTuple):
@@ -62,6 +63,9 @@ class Row(NamedTuple):
     csv: str  # the record's path, relative to the repository
     agent_mean: str = ""  # its model_best.pt's mean score over AGENT_GAMES sampled games, "" if not played
     agent_won: str = ""  # of those games, how many it won
+    torch: str = ""  # the versions it trained with, as its checkpoint records them; "" if not recorded
+    ale_py: str = ""
+    gymnasium: str = ""
 
 
 DEFAULT_NUMERICS = "float32"  # the default command's: the seeds' sentence, median and outlook
@@ -105,7 +109,7 @@ def read_table(path: Path | None = None) -> list[Row]:
     with path.open() as f:
         return [Row(int(r["seed"]), r["numerics"], r["state"], int(r["frames"]), int(r["games"]),
                     float(r["wall_s"]), int(r["fps"]), r["machine"], r["commit"], r["csv"],
-                    r["agent_mean"], r["agent_won"])
+                    r["agent_mean"], r["agent_won"], *(r.get(k, "") for k in STACK))
                 for r in csv.DictReader(f)]
 
 
@@ -235,19 +239,20 @@ def agent_games(log: str) -> tuple[str, str]:
     return said[2], said[3]
 
 
-def checkpoint_frame(run_dir: Path) -> int:
-    """How far a run got: its checkpoint's frame (a run writes one whenever it stops unsolved), 0
-    without one. A run stopped at the cap has its last finished game below it."""
+def checkpoint_facts(run_dir: Path) -> tuple[int, dict[str, str]]:
+    """How far a run got, and the versions it trained with: its checkpoint's frame (a run writes
+    one whenever it stops unsolved; a run stopped at the cap has its last finished game below it)
+    and `versions`; 0 and none without one."""
     path = run_dir / "checkpoint.pt"
     if not path.is_file():
-        return 0
-    sys.path.insert(0, str(ROOT))
+        return 0, {}
     from train_a2c_pong import UsageError, load_checkpoint
 
     try:
-        return int(load_checkpoint(str(path))["frame"])
+        ckpt = load_checkpoint(str(path))
     except UsageError as e:
         raise SystemExit(f"error: {e}") from None
+    return int(ckpt["frame"]), {k: str(v) for k, v in ckpt.get("versions", {}).items()}
 
 
 def numerics_of(config: dict) -> str:
@@ -277,7 +282,7 @@ def run_numerics(run_dir: Path, given: str | None) -> str:
 def add(args: argparse.Namespace) -> None:
     if (args.run is None) == (args.csv is None):
         raise SystemExit("error: give a run folder (--run) or its record (--csv), one of them")
-    run_frames = 0
+    run_frames, stack = 0, {}
     if args.run is not None:
         from plot_reward import load_points, write_csv
 
@@ -285,13 +290,14 @@ def add(args: argparse.Namespace) -> None:
         suffix = "" if args.numerics == DEFAULT_NUMERICS else f"_{args.numerics}"
         record = DOCS / f"reward_100_seed{args.seed}{suffix}.csv"
         write_csv(load_points(args.run), record)
-        run_frames = checkpoint_frame(args.run)
+        run_frames, stack = checkpoint_facts(args.run)
     else:
         record = args.csv
         if not record.is_file():
             raise SystemExit(f"error: {record}: no such file")
         args.numerics = args.numerics or DEFAULT_NUMERICS
     row = row_of(args.seed, args.numerics, record, args.machine, args.commit, run_frames)
+    row = row._replace(**{k: stack.get(k, "") for k in STACK})
     if args.play_log is not None:
         if not args.play_log.is_file():
             raise SystemExit(f"error: {args.play_log}: no such file")
