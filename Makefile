@@ -13,7 +13,7 @@ TORCH  := torch>=2.8
 GPU    := $(shell nvidia-smi -L >/dev/null 2>&1 && echo yes)
 ARGS   ?=
 
-.PHONY: setup dev train test test-long check lint bench gpu-check clean-venv
+.PHONY: setup dev train play tensorboard test test-long check lint bench gpu-check clean-venv
 
 setup: $(VENV)/.installed
 
@@ -62,6 +62,15 @@ train: setup
 	@flags=$$($(PY) tools/train_flags.py -- $(ARGS)) || exit 1; \
 	echo "$(PY) train_a2c_pong.py $${flags:+$$flags }$(ARGS)"; \
 	$(PY) train_a2c_pong.py $$flags $(ARGS)
+
+# Watch an agent, or the runs, from any shell (the Python of .venv): make play MODEL=runs/<run>/model_best.pt
+# ARGS="--episodes 20"; make tensorboard (then http://localhost:6006).
+MODEL ?= docs/pong_a2c_sticky.pt
+play: setup
+	$(PY) train_a2c_pong.py --play $(MODEL) $(ARGS)
+
+tensorboard: setup
+	$(VENV)/bin/tensorboard --logdir runs
 
 test: dev
 	$(PY) -m pytest -q --durations=10 -m "not long" tests

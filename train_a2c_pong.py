@@ -37,11 +37,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn, Protocol
 
-import gymnasium as gym
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+try:
+    import gymnasium as gym
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ModuleNotFoundError as e:  # a Python without the packages (a fresh shell outside .venv, say)
+    if __name__ != "__main__":
+        raise
+    print(f"error: {e.name} is not installed for {sys.executable}: run the script with the Python of "
+          "make setup (.venv/bin/python), or pip install -r requirements.txt", file=sys.stderr)
+    sys.exit(2)
 
 # =============================================================================================
 # The method, in the notebook's order
@@ -109,7 +116,7 @@ class Config:
                                      "agent step of one env)", POSITIVE)
     name: str = setting("", "suffix of the run folder's name", PLAIN_NAME, on_resume=REFUSED)
     runs_dir: str = setting("runs", "folder that holds one folder per run", on_resume=REFUSED)
-    save_every: float = setting(10.0, "minutes between periodic checkpoints", POSITIVE)
+    save_every: float = setting(10.0, "minutes between periodic checkpoints", POSITIVE, on_resume=KEPT)
     grad_stats_every: int = setting(10, "log grad_l2/max/var from every K-th update, which then takes a "
                                     "second backward pass (1: every update, as the notebook)", POSITIVE)
     bf16: bool = setting(False, "bfloat16 forward passes (CUDA, or a CPU with native bf16): acting on a bf16 "

@@ -4,6 +4,7 @@ import itertools
 import json
 import os
 import re
+import subprocess
 import sys
 
 import numpy as np
@@ -72,6 +73,15 @@ def test_async_envs_trains_on_pong_and_is_refused_with_ptan(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_a_python_without_the_packages_is_one_line_and_status_2():
+    """The README's commands in a fresh shell, where `python` is not .venv's (-S: no site-packages)."""
+    command = [sys.executable, "-S", str(ROOT / "train_a2c_pong.py"), "--play", "docs/pong_a2c.pt"]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+    assert proc.stderr.count("\n") == 1 and " is not installed for " in proc.stderr, proc.stderr
+    assert ".venv/bin/python" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_cuda_without_a_gpu_is_one_line_and_status_2(tmp_path):
     proc = run_script("--cuda", "--runs-dir", str(tmp_path))
     assert proc.returncode == 2

@@ -129,14 +129,15 @@ def checkpoint_with(**config) -> dict:
 
 
 def test_speed_and_stop_settings_may_change_on_resume_and_hyperparameters_may_not():
-    ckpt = checkpoint_with(bf16=True, compile=True, async_envs=True, stop_reward=18.0, lr=0.003)
+    ckpt = checkpoint_with(bf16=True, compile=True, async_envs=True, stop_reward=18.0, lr=0.003,
+                           save_every=5.0)
     kept = t.resume_config(t.Config(), set(), ckpt, "c.pt")
-    keys = ("bf16", "compile", "async_envs", "stop_reward", "lr")
-    assert [getattr(kept, k) for k in keys] == [True, True, True, 18.0, 0.003]
+    keys = ("bf16", "compile", "async_envs", "stop_reward", "save_every", "lr")
+    assert [getattr(kept, k) for k in keys] == [True, True, True, 18.0, 5.0, 0.003]  # its --save-every 5
     cfg, given = t.parse_args(["--resume", "c.pt", "--no-bf16", "--no-compile", "--no-async-envs",
-                               "--stop-reward", "19"])
+                               "--stop-reward", "19", "--save-every", "2"])
     changed = t.resume_config(cfg, given, ckpt, "c.pt")
-    assert [getattr(changed, k) for k in keys] == [False, False, False, 19.0, 0.003]
+    assert [getattr(changed, k) for k in keys] == [False, False, False, 19.0, 2.0, 0.003]
     cfg, given = t.parse_args(["--resume", "c.pt", "--lr", "0.001"])
     with pytest.raises(t.UsageError, match="was trained with --lr 0.003, not 0.001"):
         t.resume_config(cfg, given, ckpt, "c.pt")
