@@ -24,12 +24,12 @@ import json
 import math
 import os
 import platform
+import secrets
 import shlex
 import shutil
 import signal
 import socket
 import sys
-import tempfile
 import time
 import typing
 from collections.abc import Callable, Iterator, Sequence
@@ -97,7 +97,8 @@ class Config:
     clip_grad: float = setting(0.1, "max L2 norm of the gradient", POSITIVE, on_resume=LOCKED)
     stop_reward: float = setting(18.0, "stop when the mean reward of the last 100 games exceeds this "
                                  "(not before 100 games)", FINITE, on_resume=KEPT)
-    seed: int = setting(42, "random seed of numpy, torch and env i (seed + i)", SEED_RANGE,
+    seed: int = setting(42, "random seed of numpy and torch; env i takes seed + i, and in a run's k-th "
+                        "resumed segment seed + k*envs + i", SEED_RANGE,
                         modes=(TRAIN, PLAY), on_resume=LOCKED)
     # How the program runs the method: where, on which frames, and what it keeps.
     cuda: bool = setting(False, "train or play on the CUDA GPU (exit 2 if there is none)",
@@ -323,6 +324,7 @@ def check_bf16(device: torch.device) -> None:
     """--bf16 only where the hardware computes in bfloat16; elsewhere it would only be slower."""
     if device.type == "cuda" and not torch.cuda.is_bf16_supported():
         raise UsageError(f"--bf16: this GPU has no bfloat16 support; {NO_BF16}")
+    # A private op: torch has no public test of a CPU's native bfloat16 (AVX512-BF16 or AMX).
     if device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
         raise UsageError("--bf16: this CPU has no native bfloat16 (AVX512-BF16 or AMX), where it "
                          f"would run slower than float32; {NO_BF16}")
@@ -380,23 +382,29 @@ def place(net: AtariA2C, device: torch.device, bf16: bool = False) -> AtariA2C:
 
 
 class Bf16Copy:
-    """--bf16's acting network: `net`'s weights cast to bfloat16 once, and again only after an
-    optimizer step has changed them (once per update), so that acting does not pay autocast's
-    cast of every weight at every call. Returns float32, as the net under autocast does."""
+    """--bf16's acting network: `net`'s weights cast to bfloat16 at the first call (after a
+    resumed run's weights are loaded) and again after each update, so that acting does not pay
+    autocast's cast of every weight at every call. An update is seen by its gradient: a hook on
+    each parameter marks the copy stale when backward fills its gradient, and the optimizer's step
+    follows before anything acts. Returns float32, as the net under autocast does."""
 
     def __init__(self, net: AtariA2C) -> None:
         self.net = net
         self.copy = copy.deepcopy(net).to(torch.bfloat16).requires_grad_(False)
         vars(self.copy).pop("forward", None)  # the class's forward, not place()'s autocast wrapper
-        self.versions: list[int] = []
+        self.stale, self.casts = True, 0
+        for p in net.parameters():
+            p.register_post_accumulate_grad_hook(self._updated)
+
+    def _updated(self, _param: torch.Tensor) -> None:
+        self.stale = True
 
     def __call__(self, x: torch.Tensor, policy: bool = True, value: bool = True) -> Heads:
-        versions = [p._version for p in self.net.parameters()]  # bumped by every in-place step
-        if versions != self.versions:
+        if self.stale:
             with torch.no_grad():
                 for mine, theirs in zip(self.copy.parameters(), self.net.parameters(), strict=True):
                     mine.copy_(theirs)
-            self.versions = versions
+            self.stale, self.casts = False, self.casts + 1
         return as_float32(self.copy(x, policy, value))
 
 
@@ -416,7 +424,9 @@ def compile_net(net: AtariA2C, acting: Callable[..., Heads], device: torch.devic
     `batch_size`. Returns the seconds it took; where torch cannot compile, one line, exit 2."""
     import torch._functorch.config
 
-    torch._functorch.config.donated_buffer = False  # the grad-stats update has a second backward pass
+    # The grad-stats update backs its graph up twice, which donated buffers forbid; a private,
+    # process-wide switch, as torch.compile offers no public one.
+    torch._functorch.config.donated_buffer = False
     start = time.perf_counter()
     shape = (net.conv[0].in_channels, 84, 84)
     for module in [net] if acting is net else [net, acting.copy]:
@@ -802,13 +812,22 @@ def saved_config(cfg: Config) -> dict[str, Any]:
 
 def atomic_write(path: Path, write: Callable[[typing.BinaryIO], Any]) -> None:
     """write(file) into a temporary file in the same folder, then rename: never a torn file.
-    Readable by all, as the event files are, so that others on the machine can play a model."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    Created with mode 0o666 less the process's umask, as the event files are (readable by all, so
+    that others on the machine can play a model), without reading the umask: setting it to read it
+    would race TensorBoard's writer thread."""
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
+        except OSError as e:  # name the file we meant, not the temporary one
+            raise OSError(e.errno, e.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
-            os.fchmod(f.fileno(), 0o666 & ~_umask())
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException as e:
@@ -826,12 +845,6 @@ def atomic_save(obj: Any, path: Path) -> None:
 def write_json(obj: Any, path: Path) -> None:
     """A JSON file, atomically (atomic_write)."""
     atomic_write(path, lambda f: f.write((json.dumps(obj, indent=2) + "\n").encode()))
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def on_cpu(obj: Any) -> Any:

@@ -313,6 +313,22 @@ def test_atomic_save_leaves_no_partial_file_on_failure(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["model_best.pt"]
 
 
+def test_atomic_files_take_the_umask_without_setting_it(tmp_path, monkeypatch):
+    """Setting the umask to read it races TensorBoard's writer thread: the mode comes from the
+    kernel (0o666 less the umask), and os.umask is never called."""
+    mask = os.umask(0o027)
+    try:
+        monkeypatch.setattr(os, "umask", lambda *_: pytest.fail("atomic_write set the process umask"))
+        t.write_json({"a": 1}, tmp_path / "config.json")
+        t.atomic_save({"w": torch.ones(1)}, tmp_path / "model.pt")
+    finally:
+        monkeypatch.undo()
+        os.umask(mask)
+    for name in ("config.json", "model.pt"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o640, name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "model.pt"]
+
+
 def fill_disk(monkeypatch, failing) -> list[int]:
     """torch.save writes part of the file, then fails as a full disk does, on the calls in `failing`."""
     real, calls = torch.save, []

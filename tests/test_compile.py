@@ -87,17 +87,33 @@ def test_bf16_acting_copy_agrees_with_float32_and_autocast_and_recasts_once_per_
     assert logits.dtype == values.dtype == torch.float32
     for got, want in ((logits, want_l), (values, want_v), (logits, auto_l), (values, auto_v)):
         assert (got - want).abs().max() <= 0.02 * want.abs().max()
-    casts = acting.versions
+    assert acting.casts == 1
     with torch.inference_mode():
         acting(x)
-    assert acting.versions is casts  # no optimizer step, no new cast
+    assert acting.casts == 1  # no update, no new cast
     cfg = t.Config()
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
-    t.a2c_update(net, optimizer, frames(128, seed=3), torch.randint(0, 6, (128,)), torch.randn(128), cfg)
+    for with_grad_stats in (True, False):  # two backward passes or one: one cast after each update
+        t.a2c_update(net, optimizer, frames(128, seed=3), torch.randint(0, 6, (128,)), torch.randn(128), cfg,
+                     with_grad_stats)
+        with torch.inference_mode():
+            acting(x)
+            acting(x)
+        for mine, theirs in zip(acting.copy.parameters(), net.parameters(), strict=True):
+            assert torch.equal(mine, theirs.detach().to(torch.bfloat16))  # acting on the updated weights
+    assert acting.casts == 3
+
+
+def test_bf16_acting_copy_acts_on_weights_loaded_after_it_was_made():
+    """A resumed run loads its checkpoint's weights after the acting copy exists."""
+    _, net = pair(bf16=True)
+    acting = t.Bf16Copy(net)
+    torch.manual_seed(5)
+    net.load_state_dict(t.AtariA2C(SHAPE, 6).state_dict())
     with torch.inference_mode():
-        acting(x)
+        acting(frames(2))
     for mine, theirs in zip(acting.copy.parameters(), net.parameters(), strict=True):
-        assert torch.equal(mine, theirs.detach().to(torch.bfloat16))  # acting on the updated weights
+        assert torch.equal(mine, theirs.detach().to(torch.bfloat16))
 
 
 @pytest.mark.slow

@@ -303,7 +303,6 @@ def test_help_says_these_flags_in_these_words(monkeypatch):
     for line in [
         "  --lr LR               Adam learning rate (default: 0.001)",
         "  --envs ENVS           parallel Pong environments (default: 50)",
-        "  --seed SEED           random seed of numpy, torch and env i (seed + i) (default: 42)",
         "  --bf16, --no-bf16     bfloat16 forward passes (CUDA, or a CPU with native bf16): acting on a",
         "  --compile, --no-compile",
         "play:",
@@ -312,6 +311,9 @@ def test_help_says_these_flags_in_these_words(monkeypatch):
         assert line in text.splitlines(), line
     sticky = r"--sticky P .*?\(default:\s+0\.0\s+to\s+train;\s+--play:\s+the\s+model's\)"
     assert re.search(sticky, text, flags=re.S)
+    seed = r"--seed SEED\s+random seed of numpy and torch; env i takes seed \+ i, and in a\s+run's k-th\s+" \
+           r"resumed segment seed \+ k\*envs \+ i \(default: 42\)"  # as Run seeds them (test_checkpoints.py)
+    assert re.search(seed, text), text
     assert ("training (also with --resume, but for --name and --runs-dir; the hyperparameters must then "
             "agree with the checkpoint's, the others may change):") in text
 

@@ -78,12 +78,14 @@ def test_bf16_is_proven_by_five_finished_seeds_all_solved_with_a_median_within_f
 def test_make_train_adds_bf16_only_to_a_new_run_on_a_cpu_with_native_bf16(monkeypatch):
     proven = FLOAT32 + BF16
     monkeypatch.setattr(t, "check_bf16", lambda device: None)  # as on a CPU with native bfloat16
-    for args in (["--resume", "x"], ["--play=m.pt"], ["--no-compile"], ["--bf16", "--envs", "4"]):
+    for args in (["--resume", "x"], ["--play=m.pt"], ["--no-compile"], ["--bf16", "--envs", "4"],
+                 ["--resu", "x"], ["--comp"], ["--no-b"], ["--pla=m.pt"], ["--envs", "none"]):
         assert train_flags.choose(args, False, proven)[0] == []
         assert train_flags.choose(args, True, proven)[0] == ["--cuda"]  # a run's own settings, on the GPU
     assert train_flags.choose([], True, proven)[0] == ["--cuda"]  # nothing faster proven on a GPU
     flags, why = train_flags.choose([], False, proven[:-1])
     assert flags == [] and why.startswith("the notebook's float32: bf16 is not proven") and "not yet 5" in why
+    assert train_flags.choose(["--he"], False, proven)[0] == [FAST]  # ARGS=--help: what it would add
     flags, why = train_flags.choose(["--seed", "1"], False, proven)
     assert flags == [FAST] and why.startswith("--bf16: this CPU has native bfloat16")
 

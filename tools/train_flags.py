@@ -28,7 +28,21 @@ import train_a2c_pong as t  # noqa: E402
 FAST = ["--bf16"]
 BF16_RUNS = 5  # finished bf16 runs the rule needs
 REF = " (README, Over seeds)"
-YOURS = ("--resume", "--play", "--bf16", "--no-bf16", "--compile", "--no-compile")
+YOURS = ("resume", "play", "bf16", "compile")  # settings that, given, leave the choice to you
+
+
+def yours(args: list[str]) -> bool:
+    """Whether `args` choose a setting of YOURS, read as the script reads them (argparse: a flag
+    may be abbreviated, --resu for --resume); ARGS it refuses are yours too, for it to say why."""
+    def asks_help(arg: str) -> bool:  # argparse would print the help and exit
+        return arg == "-h" or (len(arg) > 3 and "--help".startswith(arg))
+
+    asked = [a for a in args if not asks_help(a)]
+    try:
+        given, _ = t.build_parser().parse_known_args(asked)
+    except t.UsageError:
+        return True
+    return any(k in vars(given) for k in YOURS)
 
 
 def not_proven(rows: list[seeds.Row]) -> str | None:
@@ -56,7 +70,7 @@ def not_proven(rows: list[seeds.Row]) -> str | None:
 def choose(args: list[str], cuda: bool, rows: list[seeds.Row]) -> tuple[list[str], str]:
     """The flags for `args` on this machine, and the reason, in one line."""
     flags = ["--cuda"] if cuda else []
-    if any(a.split("=")[0] in YOURS for a in args):
+    if yours(args):
         return flags, "your ARGS choose the settings; a resumed run keeps its own"
     if cuda:
         return flags, "float32 on the GPU (nothing faster is proven on Pong there yet)"
