@@ -90,8 +90,8 @@ def test_a_run_stopped_at_the_cap_is_capped_though_its_last_game_ended_below_it(
 
 
 def test_the_readme_says_the_table_and_its_sentence_as_the_tool_makes_them():
-    for numerics in {r.numerics for r in ROWS} | {"float32"}:
-        assert seeds.summary(ROWS, numerics) in README.replace("\n", " ")
+    for precision in seeds.precisions(ROWS):  # one sentence each, its flavours pooled
+        assert seeds.summary(ROWS, precision, precision=True) in README.replace("\n", " ")
     assert seeds.markdown(ROWS) in README
     assert "docs/seeds.png" in README and seeds.PLOT.is_file()
 

@@ -16,9 +16,9 @@ reached without; with --run, by the run's checkpoint, as its last finished game 
 cap), or running (neither yet: a run to be resumed). Every run started stays in the table. Runs
 of other numerics than the default command's float32 (a run's --bf16 and --compile, read from its
 config.json and named as the bench names its variants, "cuda-" before them for a GPU's) get a
-sentence of their own, follow its rows and are drawn dashed. Medians pool a precision class
-(train_a2c_pong.precision_of: bf16 eager and compiled together, a GPU's runs apart): one median
-curve and, where it has more than one numerics, one more sentence for each.
+row of their own, follow its rows and are drawn dashed. Sentences and medians pool a precision
+class (train_a2c_pong.precision_of: bf16 eager and compiled together, a GPU's runs apart): one
+sentence and one median curve for each.
 --play-log reads what `train_a2c_pong.py --play RUN_DIR/model_best.pt --episodes 10` printed
 (that log goes into docs/reference.md, "Each seed's agent"): the agent's mean score and games
 won join the row.
@@ -130,17 +130,20 @@ def pool(rows: list[Row], precision: str) -> list[Row]:
     return [r for r in rows if precision_of(r.numerics) == precision]
 
 
-def pooled(rows: list[Row]) -> list[str]:
-    """The precisions whose runs are of more than one numerics (bf16 and bf16-compile, say)."""
-    return [p for p in dict.fromkeys(precision_of(r.numerics) for r in in_order(rows))
-            if len({r.numerics for r in pool(rows, p)}) > 1]
+def precisions(rows: list[Row]) -> list[str]:
+    """The precision classes of the table, the default command's first."""
+    return list(dict.fromkeys([DEFAULT_NUMERICS, *(precision_of(r.numerics) for r in in_order(rows))]))
 
 
 def summary(rows: list[Row], numerics: str = DEFAULT_NUMERICS, precision: bool = False) -> str:
     """The README's sentence on the finished runs of one numerics, or with `precision` of one
-    precision class, its flavours pooled."""
+    precision class, its flavours pooled (named by the flavour where it has one alone)."""
     mine = pool(rows, numerics) if precision else [r for r in rows if r.numerics == numerics]
-    numerics = f"{numerics} (eager and compiled)" if precision else numerics
+    flavours = {r.numerics for r in mine}
+    if precision and len(flavours) == 1:
+        numerics = flavours.pop()
+    elif precision and flavours:
+        numerics = f"{numerics} (eager and compiled)"
     done = [r for r in mine if r.state != "running"]
     solved = [r for r in done if r.state == "solved"]
     running = sum(r.state == "running" for r in mine)
@@ -334,9 +337,7 @@ def main(argv: list[str]) -> int:
         print(f"error: {TABLE.relative_to(ROOT)}: no runs yet (tools/seeds.py add ...)", file=sys.stderr)
         return 2
     plot(rows)
-    for numerics in dict.fromkeys([DEFAULT_NUMERICS, *(r.numerics for r in in_order(rows))]):
-        print(summary(rows, numerics))
-    for precision in pooled(rows):
+    for precision in precisions(rows):
         print(summary(rows, precision, precision=True))
     print()
     print(markdown(rows))
