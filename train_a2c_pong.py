@@ -1438,7 +1438,8 @@ class Run:
         if history is not None:
             self.tracker.restore(*history)
             print(f"resumed {self.dir} at frame {self.frame:,}, {self.tracker.episodes} episodes, "
-                  f"{_hms(self.seconds_before)} of training so far", flush=True)
+                  f"{_hms(self.seconds_before)} of training so far; every env starts a new game, so "
+                  "episodes and the mean stand still until the first of them ends", flush=True)
         else:
             rows = "\n".join(f"|{k}|{v}|" for k, v in saved_config(self.cfg).items())
             self.writer.add_text("hyperparameters", f"|param|value|\n|-|-|\n{rows}")
