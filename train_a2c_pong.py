@@ -54,93 +54,18 @@ except ModuleNotFoundError as e:  # a Python without the packages (a fresh shell
 # The method, in the notebook's order
 # =============================================================================================
 
-TRAIN, PLAY, RESUME = "train", "play", "resume"  # the program's modes
-POSITIVE = ("a positive number", lambda v: 0 < v < math.inf)
-NON_NEGATIVE = ("0 or more", lambda v: 0 <= v < math.inf)
-FRACTION = ("a number in [0, 1]", lambda v: 0 <= v <= 1)
-FINITE = ("a finite number", math.isfinite)
-SEED_RANGE = ("an integer in [0, 2**32 - 1]", lambda v: 0 <= v < 2**32)
-PLAIN_NAME = ("a plain name without '/'", lambda v: v not in (".", "..") and not {"/", os.sep, "\0"} & set(v))
-
-
-LOCKED, KEPT, REFUSED = "locked", "kept", "refused"  # what --resume does with a setting
-
-
-def setting(default: Any, help: str, check: tuple[str, Callable[[Any], bool]] | None = None,
-            modes: tuple[str, ...] = (TRAIN,), on_resume: str | None = None, shown: str | None = None,
-            **flag: Any) -> Any:
-    """A Config field: its default, its --help line, the check of a value given on the command
-    line, the modes that take it, and what --resume does with it: LOCKED (it shapes what is
-    learned: the checkpoint's value, and a flag that contradicts it is refused), KEPT (it changes
-    only speed or when to stop: the checkpoint's value unless the flag is given, recorded per
-    segment), REFUSED (it names a new run's folder: refused), None (this invocation's value).
-    `shown`: the default as --help says it, where the value alone would mislead; `flag`: more
-    argparse settings (choices, metavar, action)."""
-    meta = {"help": help, "check": check, "modes": modes, "on_resume": on_resume, "shown": shown,
-            "flag": flag}
-    return dataclasses.field(default=default, metadata=meta)
-
-
-@dataclasses.dataclass
-class Config:
-    """Every setting of the program, and so its command line; the hyperparameters come first,
-    with the notebook's values as defaults."""
-
-    gamma: float = setting(0.99, "discount factor", FRACTION, on_resume=LOCKED)
-    lr: float = setting(0.001, "Adam learning rate", POSITIVE, on_resume=LOCKED)
-    adam_eps: float = setting(0.001, "Adam epsilon (the notebook's large value helps convergence)",
-                              POSITIVE, on_resume=LOCKED)
-    entropy_beta: float = setting(0.01, "weight of the entropy bonus", NON_NEGATIVE, on_resume=LOCKED)
-    batch_size: int = setting(128, "transitions per gradient update", POSITIVE, on_resume=LOCKED)
-    envs: int = setting(50, "parallel Pong environments", POSITIVE, on_resume=LOCKED)
-    reward_steps: int = setting(4, "N of the N-step return", POSITIVE, on_resume=LOCKED)
-    clip_grad: float = setting(0.1, "max L2 norm of the gradient", POSITIVE, on_resume=LOCKED)
-    stop_reward: float = setting(18.0, "stop when the mean reward of the last 100 games exceeds this "
-                                 "(not before 100 games)", FINITE, on_resume=KEPT)
-    seed: int = setting(42, "random seed of numpy and torch; env i takes seed + i, and in a run's k-th "
-                        "resumed segment seed + k*envs + i", SEED_RANGE,
-                        modes=(TRAIN, PLAY), on_resume=LOCKED)
-    # How the program runs the method: where, on which frames, and what it keeps.
-    cuda: bool = setting(False, "train or play on the CUDA GPU (exit 2 if there is none)",
-                         modes=(TRAIN, PLAY))
-    backend: str = setting("vector", "vector: ale-py's vector env making the notebook's frames; ptan: the "
-                           "notebook's experience pipeline on ptan 0.8.1's frames", modes=(TRAIN, PLAY),
-                           on_resume=LOCKED, choices=("vector", "ptan"))
-    sticky: float = setting(0.0, "sticky actions: each emulator frame repeats the previous action with "
-                            "probability P (ALE v5's protocol: 0.25; the notebook's: 0). --play: instead "
-                            "of the value the model was trained with", FRACTION, modes=(TRAIN, PLAY),
-                            on_resume=LOCKED, shown="0.0 to train; --play: the model's", metavar="P")
-    baseline: str = setting("state", "policy-gradient baseline: state: each sample's own V(s), as A2C "
-                            "defines it; batch-mean: the notebook's broadcast loss (README)",
-                            on_resume=LOCKED, choices=("state", "batch-mean"))
-    max_frames: int | None = setting(None, "stop after this many frames of this invocation (a frame: one "
-                                     "agent step of one env)", POSITIVE)
-    name: str = setting("", "suffix of the run folder's name", PLAIN_NAME, on_resume=REFUSED)
-    runs_dir: str = setting("runs", "folder that holds one folder per run", on_resume=REFUSED)
-    save_every: float = setting(10.0, "minutes between periodic checkpoints", POSITIVE, on_resume=KEPT)
-    grad_stats_every: int = setting(10, "log grad_l2/max/var from every K-th update, which then takes a "
-                                    "second backward pass (1: every update, as the notebook)", POSITIVE)
-    bf16: bool = setting(False, "bfloat16 forward passes (CUDA, or a CPU with native bf16): acting on a bf16 "
-                         "copy of the weights, cast once per update, the update under autocast; losses, "
-                         "gradients and Adam stay float32", on_resume=KEPT,
-                         action=argparse.BooleanOptionalAction)
-    compile: bool = setting(False, "torch.compile the network's forward and backward passes (needs a C++ "
-                            "compiler on the CPU); the compile time is said and counted in the run's",
-                            modes=(TRAIN, PLAY), on_resume=KEPT, action=argparse.BooleanOptionalAction)
-    async_envs: bool = setting(False, "vector backend: step the envs while the update runs; actions may "
-                               "then come from weights one update old", on_resume=KEPT,
-                               action=argparse.BooleanOptionalAction)
-    env_threads: int = setting(0, "threads of the vector env (0: one per core)", NON_NEGATIVE)
-    torch_threads: int = setting(0, "CPU threads of torch (0: torch's choice to train, 1 to play)",
-                                 NON_NEGATIVE, modes=(TRAIN, PLAY))
-    resume: str | None = setting(None, "continue the run that wrote this checkpoint.pt", modes=(RESUME,),
-                                 metavar="CHECKPOINT")
-    play: str | None = setting(None, "play Pong with a saved model or checkpoint", modes=(PLAY,),
-                               metavar="MODEL")
-    episodes: int = setting(3, "games to play", POSITIVE, modes=(PLAY,))
-    greedy: bool = setting(False, "the most probable action instead of a sampled one", modes=(PLAY,))
-    record: str | None = setting(None, "write the first game as an animated GIF", modes=(PLAY,),
-                                 metavar="FILE.gif")
+# The notebook's hyperparameters (its first cell): the defaults of the flags of the same names
+# (--gamma, --lr, --adam-eps, ...), which Config, in the plumbing, declares with their help.
+GAMMA = 0.99  # discount factor
+LEARNING_RATE = 0.001  # Adam learning rate
+ADAM_EPS = 1e-3  # Adam epsilon (the notebook's large value helps convergence)
+ENTROPY_BETA = 0.01  # weight of the entropy bonus
+BATCH_SIZE = 128  # transitions per gradient update
+NUM_ENVS = 50  # parallel Pong environments
+REWARD_STEPS = 4  # N of the N-step return
+CLIP_GRAD = 0.1  # max L2 norm of the gradient
+STOP_REWARD = 18.0  # training stops when the mean reward of the last 100 games exceeds it
+SEED = 42  # random seed of numpy, torch and the envs
 
 
 Heads = tuple[torch.Tensor | None, torch.Tensor | None]  # (logits, values), a head left out is None
@@ -288,6 +213,99 @@ def train(cfg: Config, env: VectorEnv | Sequence[gym.Env] | None = None, resume:
 # Plumbing: devices, environments and frames, the experience source, checkpoints and model
 # files, tracking, play and record, the command line. Each section uses only those above it.
 # =============================================================================================
+
+# ---------------------------------------------------------------------------------------------
+# Settings: every flag of the program, its default, help and check
+# ---------------------------------------------------------------------------------------------
+
+TRAIN, PLAY, RESUME = "train", "play", "resume"  # the program's modes
+POSITIVE = ("a positive number", lambda v: 0 < v < math.inf)
+NON_NEGATIVE = ("0 or more", lambda v: 0 <= v < math.inf)
+FRACTION = ("a number in [0, 1]", lambda v: 0 <= v <= 1)
+FINITE = ("a finite number", math.isfinite)
+SEED_RANGE = ("an integer in [0, 2**32 - 1]", lambda v: 0 <= v < 2**32)
+PLAIN_NAME = ("a plain name without '/'", lambda v: v not in (".", "..") and not {"/", os.sep, "\0"} & set(v))
+
+
+LOCKED, KEPT, REFUSED = "locked", "kept", "refused"  # what --resume does with a setting
+
+
+def setting(default: Any, help: str, check: tuple[str, Callable[[Any], bool]] | None = None,
+            modes: tuple[str, ...] = (TRAIN,), on_resume: str | None = None, shown: str | None = None,
+            **flag: Any) -> Any:
+    """A Config field: its default, its --help line, the check of a value given on the command
+    line, the modes that take it, and what --resume does with it: LOCKED (it shapes what is
+    learned: the checkpoint's value, and a flag that contradicts it is refused), KEPT (it changes
+    only speed or when to stop: the checkpoint's value unless the flag is given, recorded per
+    segment), REFUSED (it names a new run's folder: refused), None (this invocation's value).
+    `shown`: the default as --help says it, where the value alone would mislead; `flag`: more
+    argparse settings (choices, metavar, action)."""
+    meta = {"help": help, "check": check, "modes": modes, "on_resume": on_resume, "shown": shown,
+            "flag": flag}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclasses.dataclass
+class Config:
+    """Every setting of the program, and so its command line; the hyperparameters come first,
+    with the notebook's values as defaults."""
+
+    gamma: float = setting(GAMMA, "discount factor", FRACTION, on_resume=LOCKED)
+    lr: float = setting(LEARNING_RATE, "Adam learning rate", POSITIVE, on_resume=LOCKED)
+    adam_eps: float = setting(ADAM_EPS, "Adam epsilon (the notebook's large value helps convergence)",
+                              POSITIVE, on_resume=LOCKED)
+    entropy_beta: float = setting(ENTROPY_BETA, "weight of the entropy bonus", NON_NEGATIVE, on_resume=LOCKED)
+    batch_size: int = setting(BATCH_SIZE, "transitions per gradient update", POSITIVE, on_resume=LOCKED)
+    envs: int = setting(NUM_ENVS, "parallel Pong environments", POSITIVE, on_resume=LOCKED)
+    reward_steps: int = setting(REWARD_STEPS, "N of the N-step return", POSITIVE, on_resume=LOCKED)
+    clip_grad: float = setting(CLIP_GRAD, "max L2 norm of the gradient", POSITIVE, on_resume=LOCKED)
+    stop_reward: float = setting(STOP_REWARD, "stop when the mean reward of the last 100 games exceeds this "
+                                 "(not before 100 games)", FINITE, on_resume=KEPT)
+    seed: int = setting(SEED, "random seed of numpy and torch; env i takes seed + i, and in a run's k-th "
+                        "resumed segment seed + k*envs + i", SEED_RANGE,
+                        modes=(TRAIN, PLAY), on_resume=LOCKED)
+    # How the program runs the method: where, on which frames, and what it keeps.
+    cuda: bool = setting(False, "train or play on the CUDA GPU (exit 2 if there is none)",
+                         modes=(TRAIN, PLAY))
+    backend: str = setting("vector", "vector: ale-py's vector env making the notebook's frames; ptan: the "
+                           "notebook's experience pipeline on ptan 0.8.1's frames", modes=(TRAIN, PLAY),
+                           on_resume=LOCKED, choices=("vector", "ptan"))
+    sticky: float = setting(0.0, "sticky actions: each emulator frame repeats the previous action with "
+                            "probability P (ALE v5's protocol: 0.25; the notebook's: 0). --play: instead "
+                            "of the value the model was trained with", FRACTION, modes=(TRAIN, PLAY),
+                            on_resume=LOCKED, shown="0.0 to train; --play: the model's", metavar="P")
+    baseline: str = setting("state", "policy-gradient baseline: state: each sample's own V(s), as A2C "
+                            "defines it; batch-mean: the notebook's broadcast loss (README)",
+                            on_resume=LOCKED, choices=("state", "batch-mean"))
+    max_frames: int | None = setting(None, "stop after this many frames of this invocation (a frame: one "
+                                     "agent step of one env)", POSITIVE)
+    name: str = setting("", "suffix of the run folder's name", PLAIN_NAME, on_resume=REFUSED)
+    runs_dir: str = setting("runs", "folder that holds one folder per run", on_resume=REFUSED)
+    save_every: float = setting(10.0, "minutes between periodic checkpoints", POSITIVE, on_resume=KEPT)
+    grad_stats_every: int = setting(10, "log grad_l2/max/var from every K-th update, which then takes a "
+                                    "second backward pass (1: every update, as the notebook)", POSITIVE)
+    bf16: bool = setting(False, "bfloat16 forward passes (CUDA, or a CPU with native bf16): acting on a bf16 "
+                         "copy of the weights, cast once per update, the update under autocast; losses, "
+                         "gradients and Adam stay float32", on_resume=KEPT,
+                         action=argparse.BooleanOptionalAction)
+    compile: bool = setting(False, "torch.compile the network's forward and backward passes (needs a C++ "
+                            "compiler on the CPU); the compile time is said and counted in the run's",
+                            modes=(TRAIN, PLAY), on_resume=KEPT, action=argparse.BooleanOptionalAction)
+    async_envs: bool = setting(False, "vector backend: step the envs while the update runs; actions may "
+                               "then come from weights one update old", on_resume=KEPT,
+                               action=argparse.BooleanOptionalAction)
+    env_threads: int = setting(0, "threads of the vector env (0: one per core)", NON_NEGATIVE)
+    torch_threads: int = setting(0, "CPU threads of torch (0: torch's choice to train, 1 to play)",
+                                 NON_NEGATIVE, modes=(TRAIN, PLAY))
+    resume: str | None = setting(None, "continue the run that wrote this checkpoint.pt", modes=(RESUME,),
+                                 metavar="CHECKPOINT")
+    play: str | None = setting(None, "play Pong with a saved model or checkpoint", modes=(PLAY,),
+                               metavar="MODEL")
+    episodes: int = setting(3, "games to play", POSITIVE, modes=(PLAY,))
+    greedy: bool = setting(False, "the most probable action instead of a sampled one", modes=(PLAY,))
+    record: str | None = setting(None, "write the first game as an animated GIF", modes=(PLAY,),
+                                 metavar="FILE.gif")
+
 
 ENV_ID = "PongNoFrameskip-v4"
 ALE_GAME = "pong"

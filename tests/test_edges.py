@@ -5,6 +5,7 @@ import copy
 import json
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -408,3 +409,21 @@ def test_the_gifs_last_screen_says_the_final_score(tmp_path):
     assert not np.array_equal(t.captioned(screens[-1], "final: green 21, orange 5"), other)  # the text shows
     assert (last[:band] != 0).any() and not (last[:band] == last[0, 0]).all()  # text on the black band
     assert np.array_equal(last[band:], screens[-1][band:])  # the game below, unchanged
+
+
+def test_the_notebooks_hyperparameters_open_the_file_and_are_the_flags_defaults():
+    """The file's first cell is the notebook's: its ten hyperparameters, with the notebook's values,
+    in the first 100 lines and before any function or class; each is its flag's default."""
+    lines = Path(t.__file__).read_text().splitlines()
+    first_def = next(i for i, line in enumerate(lines) if line.startswith(("def ", "class ")))
+    names = {"GAMMA": "gamma", "LEARNING_RATE": "lr", "ADAM_EPS": "adam_eps", "ENTROPY_BETA": "entropy_beta",
+             "BATCH_SIZE": "batch_size", "NUM_ENVS": "envs", "REWARD_STEPS": "reward_steps",
+             "CLIP_GRAD": "clip_grad", "STOP_REWARD": "stop_reward", "SEED": "seed"}
+    for const, field in names.items():
+        (at,) = [i for i, line in enumerate(lines) if line.startswith(f"{const} = ")]
+        assert at < min(100, first_def), const
+        assert getattr(t.Config(), field) == getattr(t, const), const
+    seed = Path(t.__file__).resolve().parent.parent / "shared" / "seed" / "a2c_pong_seed.md"
+    if seed.is_file():  # the notebook's first cell, where the spec lies beside the checkout
+        cell = dict(re.findall(r"^([A-Z_]+) = ([\d.e-]+)$", seed.read_text(), flags=re.M))
+        assert {k: float(cell[k]) for k in names} == {k: float(getattr(t, k)) for k in names}
