@@ -1391,6 +1391,13 @@ def waiting_run(runs_dir: str) -> tuple[Path, int] | None:
     return None
 
 
+def busy_runs(runs_dir: str, mine: Path | None = None) -> list[Path]:
+    """The run folders in runs_dir that another process trains now (training_now), but `mine`."""
+    root = Path(runs_dir)
+    folders = sorted(d for d in root.iterdir() if (d / "config.json").is_file()) if root.is_dir() else []
+    return [d for d in folders if d != mine and training_now(d)]
+
+
 @dataclasses.dataclass
 class TrainResult:
     run_dir: Path
@@ -1444,6 +1451,9 @@ class Run:
                 path, frame = waiting
                 print(f"note: {path.parent} stopped unsolved at frame {frame:,}; this starts a new run. "
                       f"To go on with that one instead: {resume_command(path, self.cfg)}", flush=True)
+        for other in busy_runs(self.cfg.runs_dir if self.dir is None else str(self.dir.parent), self.dir):
+            print(f"note: {other} is training now in another process: the two runs share this machine's "
+                  "cores", flush=True)
         if self.dir is None:
             self.dir = new_run_dir(self.cfg)
             self._lock = lock_run(self.dir)

@@ -200,6 +200,11 @@ def test_a_run_that_another_process_trains_is_neither_resumed_nor_offered(tmp_pa
         (line,) = capsys.readouterr().err.strip().splitlines()
         assert line.startswith(f"error: {run_dir} is training now in another process"), line
         assert t.waiting_run(str(tmp_path)) is None  # not offered to a new run as stopped
+        monkeypatch.undo()
+        t.train(catch_cfg(tmp_path, max_frames=8), env=CatchVectorEnv(8))  # a second run beside it
+        notes = [x for x in capsys.readouterr().out.splitlines() if x.startswith("note: ")]
+        assert notes == [f"note: {run_dir} is training now in another process: the two runs share this "
+                         "machine's cores"], notes
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=120)
