@@ -1373,11 +1373,12 @@ def training_now(run_dir: Path) -> bool:
     return False
 
 
-def waiting_run(runs_dir: str) -> tuple[Path, int] | None:
-    """The newest run in runs_dir that stopped unsolved: (its checkpoint, its frame), or None.
-    A run that another process trains now has not stopped (training_now)."""
+def waiting_runs(runs_dir: str) -> list[tuple[Path, int]]:
+    """The runs in runs_dir that stopped unsolved, newest first: (checkpoint, frame) each. A run
+    that another process trains now has not stopped (training_now)."""
     root = Path(runs_dir)
     found = sorted(root.glob("*/checkpoint.pt"), key=lambda p: p.stat().st_mtime) if root.is_dir() else []
+    stopped = []
     for path in reversed(found):
         if training_now(path.parent):
             continue
@@ -1387,8 +1388,13 @@ def waiting_run(runs_dir: str) -> tuple[Path, int] | None:
         except Exception:  # damaged, or another program's: not one to offer
             continue
         if not solves(rewards, bar):
-            return path, frame
-    return None
+            stopped.append((path, frame))
+    return stopped
+
+
+def waiting_run(runs_dir: str) -> tuple[Path, int] | None:
+    """The newest run in runs_dir that stopped unsolved (waiting_runs), or None."""
+    return next(iter(waiting_runs(runs_dir)), None)
 
 
 def busy_runs(runs_dir: str, mine: Path | None = None) -> list[Path]:
@@ -1446,11 +1452,13 @@ class Run:
         if self.resume is not None and "rng" in self.resume:
             set_rng_state(self.resume["rng"])
         if history is None:
-            waiting = waiting_run(self.cfg.runs_dir)
-            if waiting is not None:
-                path, frame = waiting
-                print(f"note: {path.parent} stopped unsolved at frame {frame:,}; this starts a new run. "
-                      f"To go on with that one instead: {resume_command(path, self.cfg)}", flush=True)
+            waiting = waiting_runs(self.cfg.runs_dir)
+            if waiting:
+                (path, frame), more = waiting[0], len(waiting) - 1
+                older = f" (and {more} older stopped run{'s' * (more != 1)}: ls -t {self.cfg.runs_dir})"
+                print(f"note: {path.parent} stopped unsolved at frame {frame:,}{older if more else ''}; this "
+                      f"starts a new run. To go on with that one instead: {resume_command(path, self.cfg)}",
+                      flush=True)
         for other in busy_runs(self.cfg.runs_dir if self.dir is None else str(self.dir.parent), self.dir):
             print(f"note: {other} is training now in another process: the two runs share this machine's "
                   "cores", flush=True)

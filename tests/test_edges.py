@@ -382,6 +382,12 @@ def test_a_new_run_says_which_stopped_run_waits_and_how_to_go_on(tmp_path, capsy
     (note,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note: ")]
     assert note.startswith(f"note: {stopped.run_dir} stopped unsolved at frame 300; this starts a new run.")
     assert note.endswith(f"--resume {stopped.run_dir / 'checkpoint.pt'}")
+    newest = t.train(catch_cfg(tmp_path, max_frames=200), env=CatchVectorEnv(8)).run_dir  # a third run
+    capsys.readouterr()
+    t.train(catch_cfg(tmp_path, max_frames=130), env=CatchVectorEnv(8))
+    (note,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note: ")]
+    assert note.startswith(f"note: {newest} stopped unsolved at frame 200 (and 2 older stopped runs: "
+                           f"ls -t {tmp_path}); this starts a new run."), note
 
 
 def test_a_solved_run_is_not_offered_to_go_on(tmp_path):
