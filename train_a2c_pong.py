@@ -501,9 +501,10 @@ def _register_ale() -> None:
     gym.register_envs(ale_py)
 
 
-# How each backend makes its frames: every setting its builder reads (make_vector_env with
-# NotebookFrames, make_pong_env). Stored with every model and checkpoint, with the sticky actions
-# it trained with, so that --play rebuilds a model's env from the settings in its own file.
+# How each backend makes its frames, stored with every model and checkpoint (with the sticky
+# actions it trained with): --play plays a model only on frames this program makes, and rebuilds
+# them from its backend. The vector builder reads each setting; ptan's wrap_dqn makes its frames
+# one way, and its entry says which.
 PIPELINES: dict[str, dict[str, Any]] = {
     "vector": {  # ptan 0.7's wrap_dqn, which the notebook ran, from ale-py's vector env (docs/reference.md)
         "noop_max": 30, "frame_skip": 4, "maxpool": True, "fire_reset": "ale", "episodic_life": True,
@@ -518,16 +519,6 @@ PIPELINES: dict[str, dict[str, Any]] = {
         "max_frames_per_episode": 108_000,
     },
 }
-# The values a builder can make of a setting that names a way of doing (the others are numbers
-# and switches it passes on): ale-py's vector env has one grayscale (ALE's palette), and ptan's
-# wrap_dqn makes its frames one way whatever it is asked.
-CHOICES: dict[str, dict[str, tuple]] = {
-    "vector": {"fire_reset": ("ale", "none"), "grayscale": ("ale",), "stack_fill": ("first", "zeros"),
-               "action_set": ("minimal", "full")},
-    "ptan": {"fire_reset": ("sb3",), "grayscale": ("opencv",), "stack_fill": ("zeros",),
-             "action_set": ("minimal", "full"), "frame_skip": (4,), "maxpool": (True,), "resize": ([84, 84],),
-             "crop_rows": (None,), "transpose": (False,)},
-}
 
 
 def pipeline(backend: str, sticky: float = 0.0) -> dict[str, Any]:
@@ -535,28 +526,7 @@ def pipeline(backend: str, sticky: float = 0.0) -> dict[str, Any]:
     return {"backend": backend, **PIPELINES[backend], "repeat_action_probability": sticky}
 
 
-def frames_of(settings: dict[str, Any]) -> dict[str, Any]:
-    """The frame settings of a stored pipeline: all but its backend and sticky actions."""
-    return {k: v for k, v in settings.items() if k not in ("backend", "repeat_action_probability")}
-
-
-def frame_settings(backend: str, frames: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A backend's frame settings (its PIPELINES entry unless given), checked: the same keys, each
-    value one its builder makes (CHOICES) or of the default's type. One UsageError line if not."""
-    default = PIPELINES[backend]
-    frames = dict(default if frames is None else frames)
-    if set(frames) != set(default):
-        raise UsageError(f"{backend} frames: settings {sorted(set(frames) ^ set(default))} are not this "
-                         "program's")
-    for key, value in frames.items():
-        allowed = CHOICES[backend].get(key)
-        if (value not in allowed) if allowed else type(value) is not type(default[key]):
-            raise UsageError(f"{backend} frames: {key} {value!r} is not one this program makes")
-    return frames
-
-
-def make_pong_env(i: int, seed: int, render_mode: str | None = None, sticky: float = 0.0,
-                  frames: dict[str, Any] | None = None) -> gym.Env:
+def make_pong_env(i: int, seed: int, render_mode: str | None = None, sticky: float = 0.0) -> gym.Env:
     """The notebook's env on today's ptan, seeded once below ptan's frame stack.
 
     ptan's BufferWrapper.reset drops its `seed`, so we seed the raw ALE env with seed+i before
@@ -566,7 +536,7 @@ def make_pong_env(i: int, seed: int, render_mode: str | None = None, sticky: flo
     import ptan
 
     _register_ale()
-    s = frame_settings("ptan", frames)
+    s = PIPELINES["ptan"]
     env = gym.make(ENV_ID, render_mode=render_mode, repeat_action_probability=sticky,
                    full_action_space=s["action_set"] == "full",
                    max_num_frames_per_episode=s["max_frames_per_episode"])
@@ -575,8 +545,7 @@ def make_pong_env(i: int, seed: int, render_mode: str | None = None, sticky: flo
                                          clip_reward=s["reward_clipping"], noop_max=s["noop_max"])
 
 
-def make_vector_env(num_envs: int, threads: int = 0, sticky: float = 0.0, rgb: bool = False,
-                    frames: dict[str, Any] | None = None) -> VectorEnv:
+def make_vector_env(num_envs: int, threads: int = 0, sticky: float = 0.0, rgb: bool = False) -> VectorEnv:
     """ale-py's C++ vector env making the notebook's frames (NotebookFrames), every setting explicit.
 
     rgb=True gives the raw RGB screens (max-pooled like the frames) instead, for --record: the
@@ -585,7 +554,7 @@ def make_vector_env(num_envs: int, threads: int = 0, sticky: float = 0.0, rgb: b
     from ale_py.vector_env import AtariVectorEnv
 
     _register_ale()
-    s = frame_settings("vector", frames)
+    s = PIPELINES["vector"]
     env = AtariVectorEnv(
         ALE_GAME, num_envs=num_envs, num_threads=threads or (os.cpu_count() or 1),
         repeat_action_probability=sticky, full_action_space=s["action_set"] == "full",
@@ -928,12 +897,12 @@ def load_model(path: str | Path, backend: str | None = None) -> tuple[AtariA2C, 
     if backend is not None and backend != settings["backend"]:
         raise UsageError(f"{path}: was trained with --backend {settings['backend']}, not {backend}")
     # Files saved before --sticky existed for training hold no such key: they trained without.
-    settings = {**settings, "repeat_action_probability": settings.get("repeat_action_probability", 0.0)}
-    try:
-        frame_settings(settings["backend"], frames_of(settings))
-    except UsageError as e:
+    settings = {"repeat_action_probability": 0.0, **settings}
+    made = pipeline(settings["backend"], settings["repeat_action_probability"])
+    differ = sorted(k for k in made.keys() | settings.keys() if made.get(k) != settings.get(k))
+    if differ:
         raise UsageError(f"{path}: was trained on frames this version of the program does not make "
-                         f"({e})") from None
+                         f"({', '.join(f'{k} {settings.get(k)!r}' for k in differ)})")
     data = data.get("model")
     if not isinstance(data, dict):
         raise UsageError(f"{path}: holds a {type(data).__name__}, not a model state dict")
@@ -1595,19 +1564,17 @@ class PlayEnv:
     same emulator states. The ptan backend is reset per game and renders its own screen.
     """
 
-    def __init__(self, backend: str, seed: int, sticky: float, record: bool,
-                 frames: dict[str, Any] | None = None) -> None:
+    def __init__(self, backend: str, seed: int, sticky: float, record: bool) -> None:
         self.backend = backend
         self.rgb = None
         if backend == "vector":
-            self.env = make_vector_env(1, 1, sticky, frames=frames)
+            self.env = make_vector_env(1, 1, sticky)
             self.obs = self.env.reset(seed=seed)[0]
             if record:
-                self.rgb = make_vector_env(1, 1, sticky, rgb=True, frames=frames)
+                self.rgb = make_vector_env(1, 1, sticky, rgb=True)
                 self.screen = self.next_screen = self.rgb.reset(seed=seed)[0][0, 0]
         else:
-            self.env = make_pong_env(0, seed, render_mode="rgb_array" if record else None, sticky=sticky,
-                                     frames=frames)
+            self.env = make_pong_env(0, seed, render_mode="rgb_array" if record else None, sticky=sticky)
 
     @property
     def shape(self) -> tuple[tuple[int, ...], int]:
@@ -1699,7 +1666,7 @@ def play(model_path: str, episodes: int, record: str | None, device: torch.devic
     net = net.to(device)
     trained_sticky = settings["repeat_action_probability"]
     sticky = trained_sticky if sticky is None else sticky
-    env = PlayEnv(settings["backend"], seed, sticky, record is not None, frames_of(settings))
+    env = PlayEnv(settings["backend"], seed, sticky, record is not None)
     if net_shape(net.state_dict()) != env.shape:
         raise UsageError(f"{model_path}: model shape does not fit {ENV_ID}")
     how = "as trained" if sticky == trained_sticky else f"trained with {trained_sticky:g}"
