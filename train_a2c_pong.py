@@ -382,9 +382,8 @@ def as_float32(heads: Heads) -> Heads:
 
 
 def place(net: AtariA2C, device: torch.device, bf16: bool = False) -> AtariA2C:
-    """The net on the device; on the CPU with channels-last conv weights (a faster layout for its
-    convolutions: README, Throughput). With bf16 its forward passes (the update's, the last
-    states') run under bfloat16 autocast and return float32, so nothing else needs to know."""
+    """The net on the device, channels-last on the CPU (faster convolutions: README, Throughput);
+    with bf16 its forward runs under bfloat16 autocast and returns float32, so nothing else knows."""
     net = net.to(device)
     if device.type == "cpu":
         net = net.to(memory_format=torch.channels_last)
@@ -400,11 +399,9 @@ def place(net: AtariA2C, device: torch.device, bf16: bool = False) -> AtariA2C:
 
 
 class Bf16Copy:
-    """--bf16's acting network: `net`'s weights cast to bfloat16 at the first call (after a
-    resumed run's weights are loaded) and again after each update, so that acting does not pay
-    autocast's cast of every weight at every call. An update is seen by its gradient: a hook on
-    each parameter marks the copy stale when backward fills its gradient, and the optimizer's step
-    follows before anything acts. Returns float32, as the net under autocast does."""
+    """--bf16's acting network: `net`'s weights cast to bfloat16 once per update (a gradient hook
+    marks the copy stale; the step follows before anything acts) and at the first call (after a
+    resume's load), not by autocast at every call. Returns float32, as the net under autocast."""
 
     def __init__(self, net: AtariA2C) -> None:
         self.net = net
@@ -426,20 +423,14 @@ class Bf16Copy:
         return as_float32(self.copy(x, policy, value))
 
 
-def acting_net(net: AtariA2C, bf16: bool) -> Callable[..., Heads]:
-    """What chooses the actions: the net itself, or with --bf16 its bfloat16 copy."""
-    return Bf16Copy(net) if bf16 else net
-
-
 NO_COMPILE = "drop --compile (a resumed --compile run: add --no-compile)"
 
 
 def compile_net(net: AtariA2C, acting: Callable[..., Heads], device: torch.device, envs: int,
                 batch_size: int | None = None) -> float:
-    """torch.compile the net (and --bf16's acting copy) in place, and compile their graphs now
-    on zero frames, so that the time is said at the start: acting on `envs` states and, to train,
-    the forward of any number of last states and the update's forward and backward of
-    `batch_size`. Returns the seconds it took; where torch cannot compile, one line, exit 2."""
+    """torch.compile the net (and --bf16's acting copy) in place and compile its graphs now, on
+    zero frames, so that the time is said at the start: acting on `envs` states and, to train, any
+    number of last states and the update of `batch_size`. Returns the seconds; exit 2 if it fails."""
     import torch._functorch.config
 
     # The grad-stats update backs its graph up twice, which donated buffers forbid; a private,
@@ -477,11 +468,8 @@ def compile_net(net: AtariA2C, acting: Callable[..., Heads], device: torch.devic
 
 
 class VectorEnv(Protocol):
-    """What the training loop needs of a batch of environments (ale-py's AtariVectorEnv has it).
-
-    Observations are stacked uint8 frames; an episode that ends in `step` is reset in the same
-    step ("SameStep" autoreset), so the returned observation already starts the next episode.
-    """
+    """What training needs of a batch of envs (ale-py's AtariVectorEnv has it): stacked uint8
+    frames, and an episode that ends in `step` reset in that step ("SameStep" autoreset)."""
 
     single_observation_space: gym.spaces.Box
     single_action_space: gym.spaces.Discrete
@@ -494,7 +482,7 @@ class VectorEnv(Protocol):
 
 
 def _register_ale() -> None:
-    """Register the ALE envs; keep ALE's warnings but not its banner, so errors stay one line."""
+    """ALE's envs, its warnings but not its banner, so that errors stay one line."""
     import ale_py
 
     ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Warning)
@@ -527,12 +515,9 @@ def pipeline(backend: str, sticky: float = 0.0) -> dict[str, Any]:
 
 
 def make_pong_env(i: int, seed: int, render_mode: str | None = None, sticky: float = 0.0) -> gym.Env:
-    """The notebook's env on today's ptan, seeded once below ptan's frame stack.
-
-    ptan's BufferWrapper.reset drops its `seed`, so we seed the raw ALE env with seed+i before
-    wrapping; later resets go unseeded and the emulator's RNG carries on (re-seeding each reset
-    would replay one game forever in deterministic Pong).
-    """
+    """The notebook's env on today's ptan. ptan's BufferWrapper.reset drops its `seed`, so the
+    raw env takes seed + i before wrapping; later resets go unseeded, the emulator's RNG carrying
+    on (re-seeding each reset would replay one game forever in deterministic Pong)."""
     import ptan
 
     _register_ale()
@@ -546,11 +531,8 @@ def make_pong_env(i: int, seed: int, render_mode: str | None = None, sticky: flo
 
 
 def make_vector_env(num_envs: int, threads: int = 0, sticky: float = 0.0, rgb: bool = False) -> VectorEnv:
-    """ale-py's C++ vector env making the notebook's frames (NotebookFrames), every setting explicit.
-
-    rgb=True gives the raw RGB screens (max-pooled like the frames) instead, for --record: the
-    same emulator states, if seeded and stepped alike.
-    """
+    """ale-py's C++ vector env making the notebook's frames (NotebookFrames), every setting explicit;
+    rgb=True: its RGB screens instead (max-pooled alike), for --record, seeded and stepped alike."""
     from ale_py.vector_env import AtariVectorEnv
 
     _register_ale()
@@ -624,12 +606,6 @@ class NotebookFrames:
 # ---------------------------------------------------------------------------------------------
 
 
-def _experience_first_last() -> type:
-    from ptan.experience import ExperienceFirstLast
-
-    return ExperienceFirstLast
-
-
 class VectorExperienceSource:
     """N-step (first, last) transitions from a VectorEnv, item for item what ptan yields.
 
@@ -644,7 +620,9 @@ class VectorExperienceSource:
         self.env, self.act, self.gamma, self.steps, self.seed = env, act, gamma, steps_count, seed
         self.overlap = overlap
         self.total_rewards: list[float] = []
-        self._item = _experience_first_last()
+        from ptan.experience import ExperienceFirstLast
+
+        self._item = ExperienceFirstLast
 
     def _emit(self, window: Sequence[tuple[np.ndarray, int, float]], last_state: np.ndarray | None) -> Any:
         total = 0.0
@@ -653,12 +631,9 @@ class VectorExperienceSource:
         return self._item(state=window[0][0], action=window[0][1], reward=total, last_state=last_state)
 
     def _step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-        """The next observations and the chosen next actions; with overlap, sent before we return.
-
-        Without overlap (the notebook's order) the next actions are chosen after this step's items
-        are consumed, so with the weights of any update they caused. With overlap they are
-        chosen and sent now, and the envs step while the caller trains on this step's items.
-        """
+        """The next observations, and with overlap the next actions, chosen and sent now so that the
+        envs step while the caller trains on this step's items; without (the notebook's order) they
+        are chosen after the items are consumed, with the weights of any update they caused."""
         if not self.overlap:
             next_obs, rewards, terminated, truncated, _ = self.env.step(actions)
             return next_obs, rewards, np.logical_or(terminated, truncated), None
@@ -718,8 +693,7 @@ def policy_sampler(net: Callable[..., Heads], device: torch.device,
 
 
 class Timings:
-    """Wall seconds by phase, for the benchmark: env stepping is what the others (and --compile's
-    warm-up) leave."""
+    """Wall seconds by phase, for the benchmark; env stepping is what the others leave."""
 
     def __init__(self) -> None:
         self.total = self.inference = self.update = self.compile = 0.0
@@ -745,7 +719,7 @@ def placed(net: AtariA2C, cfg: Config, device: torch.device,
     """The net placed on the device, and what acts: --bf16's copy or the net; both compiled
     with --compile, the seconds that took in timings.compile."""
     net = place(net, device, cfg.bf16)
-    acting = acting_net(net, cfg.bf16)
+    acting = Bf16Copy(net) if cfg.bf16 else net
     if cfg.compile:
         timings.compile = compile_net(net, acting, device, cfg.envs, cfg.batch_size)
     return net, acting
@@ -753,9 +727,8 @@ def placed(net: AtariA2C, cfg: Config, device: torch.device,
 
 def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | Sequence[gym.Env] | None = None,
                    env_seed: int | None = None, timings: Timings | None = None) -> tuple[AtariA2C, Any]:
-    """The network and the experience source of the chosen backend, on Pong or on `env` (a
-    VectorEnv for the vector backend, a list of gymnasium envs for ptan's), Pong's env i seeded
-    with env_seed + i (default: the run's seed)."""
+    """The network and the backend's experience source, on Pong (env i seeded with env_seed + i,
+    default the run's seed) or on `env` (a VectorEnv, or for ptan a list of gymnasium envs)."""
     timings = timings or Timings()
     env_seed = cfg.seed if env_seed is None else env_seed
     if cfg.async_envs and cfg.backend == "ptan":
@@ -798,27 +771,18 @@ def saved_config(cfg: Config) -> dict[str, Any]:
 
 
 def atomic_write(path: Path, write: Callable[[typing.BinaryIO], Any]) -> None:
-    """write(file) into a temporary file in the same folder, then rename: never a torn file.
-    Created with mode 0o666 less the process's umask, as the event files are (readable by all, so
-    that others on the machine can play a model), without reading the umask: setting it to read it
-    would race TensorBoard's writer thread."""
-    while True:
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            break
-        except FileExistsError:
-            continue
-        except OSError as e:  # name the file we meant, not the temporary one
-            raise OSError(e.errno, e.strerror, str(path)) from None
+    """write(file) into a temporary file in the same folder, then rename: never a torn file. Mode
+    0o666 less the umask, as the event files (others may play a model), without reading the umask:
+    setting it to read it would race TensorBoard's writer thread."""
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
     try:
-        with os.fdopen(fd, "wb") as f:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         if isinstance(e, OSError):  # name the file we meant, not the temporary one
             raise OSError(e.errno, e.strerror, str(path)) from None
         raise
@@ -857,7 +821,7 @@ def load_file(path: str | Path) -> Any:
     if not p.is_file():
         if (p.parent / "config.json").is_file():  # a run folder, early in its run
             raise UsageError(f"{p}: no such file yet (a run writes model_best.pt when its first game "
-                             "ends, model_last.pt and checkpoint.pt at its first checkpoint)")
+                             "ends, checkpoint.pt at its first checkpoint)")
         raise UsageError(f"{p}: no such file")
     try:
         with p.open("rb") as f:
@@ -926,7 +890,7 @@ def versions() -> dict[str, str]:
 
 def model_file(weights: dict[str, torch.Tensor], frame: int, settings: dict[str, Any], config: dict[str, Any],
                date: str | None = None, **provenance: Any) -> dict:
-    """What a model file holds (model_best.pt, model_last.pt, a shipped agent): the weights, the
+    """What a model file holds (model_best.pt, a shipped agent): the weights, the
     pipeline settings --play rebuilds the training env from, the training config, the frame and
     date it was saved at, and `provenance` (a shipped agent's commit and versions)."""
     return {"model": weights, "pipeline": settings, "frame": frame,
@@ -1077,11 +1041,8 @@ class RewardTracker:
 
     def add_rewards(self, rewards: Sequence[float], frame: int) -> bool:
         """Record each episode that ended at `frame`; True once a full window's mean > stop_reward.
-
-        fps is measured once per call, so episodes that end together share one figure, and over
-        at least FPS_WINDOW_S seconds once the run is that old: games of several envs end a few
-        frames and microseconds apart, where the notebook's interval between games would show
-        tens of thousands of frames per second."""
+        fps is measured per call, over at least FPS_WINDOW_S once the run is that old: games of
+        several envs end microseconds apart, where the notebook's interval would show huge figures."""
         if not rewards:
             return False
         now = time.time()
@@ -1361,11 +1322,6 @@ def waiting_runs(runs_dir: str) -> list[tuple[Path, int]]:
     return stopped
 
 
-def waiting_run(runs_dir: str) -> tuple[Path, int] | None:
-    """The newest run in runs_dir that stopped unsolved (waiting_runs), or None."""
-    return next(iter(waiting_runs(runs_dir)), None)
-
-
 def busy_runs(runs_dir: str, mine: Path | None = None) -> list[Path]:
     """The run folders in runs_dir that another process trains now (training_now), but `mine`."""
     root = Path(runs_dir)
@@ -1524,18 +1480,16 @@ class Run:
         seconds = self.seconds_before + time.perf_counter() - self.started
         ckpt = make_checkpoint(self.cfg, self.net, self.optimizer, history, self.segment, seconds,
                                self.segments)
-        atomic_save(ckpt, path)
-        atomic_save(self._model_file(ckpt["model"], self.frame), self.dir / "model_last.pt")  # same copy
+        atomic_save(ckpt, path)  # also a model file: --play takes it
         return path
 
     def _save_best(self, force: bool) -> None:
         if self._best is not None and (force or time.time() - self._last_best_save >= BEST_SAVE_EVERY_S):
             weights, at_frame = self._best
-            atomic_save(self._model_file(on_cpu(weights), at_frame), self.dir / "model_best.pt")
+            settings = pipeline(self.cfg.backend, self.cfg.sticky)
+            atomic_save(model_file(on_cpu(weights), at_frame, settings, saved_config(self.cfg)),
+                        self.dir / "model_best.pt")
             self._best, self._last_best_save = None, time.time()
-
-    def _model_file(self, weights: dict[str, torch.Tensor], frame: int) -> dict:
-        return model_file(weights, frame, pipeline(self.cfg.backend, self.cfg.sticky), saved_config(self.cfg))
 
     @staticmethod
     def _save_or_warn(save: Callable[[], Any]) -> None:
@@ -1727,8 +1681,8 @@ Three modes:
 EPILOG = """\
 A run writes runs/<date>_<host>-pong-a2c[-name]/: the TensorBoard event files (tensorboard
 --logdir runs), config.json, model_best.pt (the weights at the best 100-game mean so far, from
-the first finished game on), model_last.pt and checkpoint.pt (every --save-every minutes and at
-the end).
+the first finished game on) and checkpoint.pt (every --save-every minutes and at the end; --play
+takes it too, for the last weights).
 
 Exit status: 0 done, 1 a file could not be written at the end, 2 bad input or a missing
 package, 3 a non-finite loss, 130 stopped by SIGINT (Ctrl-C), 143 by SIGTERM. Ctrl-C while

@@ -199,7 +199,7 @@ def test_a_run_that_another_process_trains_is_neither_resumed_nor_offered(tmp_pa
         assert t.main(["--resume", str(run_dir)]) == 2
         (line,) = capsys.readouterr().err.strip().splitlines()
         assert line.startswith(f"error: {run_dir} is training now in another process"), line
-        assert t.waiting_run(str(tmp_path)) is None  # not offered to a new run as stopped
+        assert t.waiting_runs(str(tmp_path)) == []  # not offered to a new run as stopped
         monkeypatch.undo()
         t.train(catch_cfg(tmp_path, max_frames=8), env=CatchVectorEnv(8))  # a second run beside it
         notes = [x for x in capsys.readouterr().out.splitlines() if x.startswith("note: ")]
@@ -209,7 +209,7 @@ def test_a_run_that_another_process_trains_is_neither_resumed_nor_offered(tmp_pa
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, out + err
-    assert t.waiting_run(str(tmp_path)) == (run_dir / "checkpoint.pt", ckpt_frame(run_dir))
+    assert t.waiting_runs(str(tmp_path))[0] == (run_dir / "checkpoint.pt", ckpt_frame(run_dir))
 
 
 def bad_files(tmp_path, good):
@@ -276,7 +276,7 @@ def test_a_checkpoint_of_another_network_shape_is_refused(tmp_path):
     catch = t.train(catch_cfg(tmp_path, max_frames=260), env=CatchVectorEnv(8))
     line = one_line_error(run_script("--resume", str(catch.run_dir / "checkpoint.pt"), "--max-frames", "10"))
     assert "does not fit" in line
-    line = one_line_error(run_script("--play", str(catch.run_dir / "model_last.pt")))
+    line = one_line_error(run_script("--play", str(catch.run_dir / "checkpoint.pt")))
     assert "does not fit" in line
 
 

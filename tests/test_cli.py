@@ -21,7 +21,7 @@ SCALARS = {"fps", "reward_100", "reward", "advantage", "values", "batch_rewards"
 def check_run(run_dir) -> None:
     acc = scalars(run_dir)
     assert SCALARS <= set(acc.Tags()["scalars"]), acc.Tags()["scalars"]
-    for name in ("model_best.pt", "model_last.pt"):
+    for name in ("model_best.pt", "checkpoint.pt"):
         saved = torch.load(run_dir / name, weights_only=True)
         net = t.AtariA2C((4, 84, 84), 6)
         net.load_state_dict(saved["model"])
@@ -29,7 +29,7 @@ def check_run(run_dir) -> None:
     assert (run_dir / "config.json").is_file()
     mask = os.umask(0)
     os.umask(mask)
-    for name in ("model_best.pt", "model_last.pt", "checkpoint.pt", "config.json"):  # readable alike
+    for name in ("model_best.pt", "checkpoint.pt", "config.json"):  # readable alike
         assert (run_dir / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
 
 

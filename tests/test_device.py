@@ -105,7 +105,7 @@ def test_the_training_loop_runs_with_the_model_off_the_host(tmp_path, monkeypatc
     with HostCopies():
         result = t.train(cfg, env=CatchVectorEnv(cfg.envs))
     assert result.frames == 1280 and result.episodes > 0
-    state = torch.load(result.run_dir / "model_last.pt", weights_only=True)["model"]
+    state = torch.load(result.run_dir / "checkpoint.pt", weights_only=True)["model"]
     assert {v.device for v in state.values()} == {torch.device("cpu")}
 
 

@@ -395,9 +395,9 @@ def test_a_solved_run_is_not_offered_to_go_on(tmp_path):
         (tmp_path / name).mkdir()
         torch.save({"rewards": rewards, "config": t.saved_config(t.Config()), "frame": 7},
                    tmp_path / name / "checkpoint.pt")
-    assert t.waiting_run(str(tmp_path)) == (tmp_path / "b-unsolved" / "checkpoint.pt", 7)
+    assert t.waiting_runs(str(tmp_path))[0] == (tmp_path / "b-unsolved" / "checkpoint.pt", 7)
     (tmp_path / "b-unsolved" / "checkpoint.pt").unlink()
-    assert t.waiting_run(str(tmp_path)) is None
+    assert t.waiting_runs(str(tmp_path)) == []
 
 
 def test_the_gifs_last_screen_says_the_final_score(tmp_path):

@@ -159,13 +159,13 @@ def test_a_gpu_checkpoint_resumes_and_its_model_plays_on_the_cpu(default_run, tm
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert proc.stdout.startswith("training on cpu"), proc.stdout[:200]
     assert t.load_checkpoint(str(run_dir / "checkpoint.pt"))["frame"] == FRAMES + 1000
-    proc = run_script("--play", str(default_run / "model_last.pt"), "--episodes", "1", timeout=600)
+    proc = run_script("--play", str(default_run / "checkpoint.pt"), "--episodes", "1", timeout=600)
     assert proc.returncode == 0 and "game 1: score" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
 def test_play_and_record_on_the_gpu(default_run, tmp_path):
     gif = tmp_path / "game.gif"
-    proc = run_script("--play", str(default_run / "model_last.pt"), "--cuda", "--episodes", "1",
+    proc = run_script("--play", str(default_run / "checkpoint.pt"), "--cuda", "--episodes", "1",
                       "--record", str(gif), timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert proc.stdout.startswith("playing on cuda"), proc.stdout[:200]

@@ -136,16 +136,16 @@ def test_play_records_a_gif_at_the_games_speed_that_holds_the_last_screen(pong_r
 def test_play_says_how_it_plays_and_shows_the_score_during_a_slow_game(pong_run, monkeypatch, capsys):
     _, run_dir = pong_run
     two = {**ENV, "OMP_NUM_THREADS": "2"}  # torch's own choice would be 2 threads
-    proc = run_script("--play", str(run_dir / "model_last.pt"), "--episodes", "1", "--sticky", "0.25",
+    proc = run_script("--play", str(run_dir / "checkpoint.pt"), "--episodes", "1", "--sticky", "0.25",
                       env=two)
     assert proc.stdout.splitlines()[0] == (
         "playing on cpu with 1 torch thread: sampled actions, sticky actions 0.25 (trained with 0)")
-    proc = run_script("--play", str(run_dir / "model_last.pt"), "--episodes", "1", "--torch-threads", "2",
+    proc = run_script("--play", str(run_dir / "checkpoint.pt"), "--episodes", "1", "--torch-threads", "2",
                       "--greedy")
     assert proc.stdout.splitlines()[0] == (
         "playing on cpu with 2 torch threads: greedy actions, sticky actions 0 (as trained)")
     monkeypatch.setattr(t, "STATUS_EVERY_S", 0.0)
-    t.play(str(run_dir / "model_last.pt"), 1, None, torch.device("cpu"), seed=1)
+    t.play(str(run_dir / "checkpoint.pt"), 1, None, torch.device("cpu"), seed=1)
     status = re.findall(r"^\[status\] game 1: (\d+)-(\d+) so far$", capsys.readouterr().out, flags=re.M)
     assert len(status) > 100 and status == sorted(status, key=lambda p: int(p[0]) + int(p[1]))
 
@@ -155,7 +155,7 @@ def test_a_record_path_that_cannot_be_written_is_refused_before_playing(pong_run
     _, run_dir = pong_run
     for path, says in [(tmp_path / "no" / "such" / "game.gif", "does not exist"), (tmp_path, "is a folder"),
                        (tmp_path / "game.mp4", "only .gif")]:
-        proc = run_script("--play", str(run_dir / "model_last.pt"), "--record", str(path), timeout=30)
+        proc = run_script("--play", str(run_dir / "checkpoint.pt"), "--record", str(path), timeout=30)
         assert proc.returncode == 2 and "game 1" not in proc.stdout, proc.stdout
         (line,) = proc.stderr.strip().splitlines()
         assert says in line and str(path) in line
@@ -165,7 +165,7 @@ def test_a_record_path_that_cannot_be_written_is_refused_before_playing(pong_run
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_while_playing_stops_cleanly_with_the_games_so_far(pong_run, sig, code):
     _, run_dir = pong_run
-    proc = start_script("--play", str(run_dir / "model_last.pt"), "--episodes", "50")
+    proc = start_script("--play", str(run_dir / "checkpoint.pt"), "--episodes", "50")
     seen = ""
     while not seen.endswith("\n") or not re.search(r"^game 1: score", seen, flags=re.M):
         seen += proc.stdout.readline()  # it is playing

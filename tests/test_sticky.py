@@ -41,7 +41,7 @@ def test_a_sticky_run_stores_its_p_plays_with_it_and_resumes_only_with_it(tmp_pa
     (run_dir,) = tmp_path.iterdir()
     ckpt = t.load_checkpoint(str(run_dir / "checkpoint.pt"))
     assert ckpt["config"]["sticky"] == 0.25 and ckpt["pipeline"] == t.pipeline("vector", 0.25)
-    model = run_dir / "model_last.pt"
+    model = run_dir / "checkpoint.pt"
     assert t.load_model(model)[1]["repeat_action_probability"] == 0.25
     proc = run_script("--play", str(model), "--episodes", "1")
     assert proc.returncode == 0, proc.stderr

@@ -36,7 +36,7 @@ def ship(source: Path, out: Path, commit: str) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("source", type=Path, help="model_best.pt (or model_last.pt) of a run")
+    p.add_argument("source", type=Path, help="model_best.pt (or checkpoint.pt) of a run")
     p.add_argument("out", type=Path, help="the file to write")
     p.add_argument("--commit", default=None, help="the commit the run was trained on (default: HEAD)")
     args = p.parse_args()
