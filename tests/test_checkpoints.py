@@ -410,3 +410,38 @@ def test_a_resumed_run_goes_on_with_new_random_streams(tmp_path, monkeypatch):
         assert torch.equal(torch_state, ckpt["rng"]["torch"])  # where the stopped run left off
         assert np.array_equal(numpy_keys, ckpt["rng"]["numpy"]["keys"].numpy().astype(np.uint32))
     assert not torch.equal(first_draw[1][0], first_draw[0][0])  # not the fresh run's stream
+
+
+BEFORE_SLIMMING = "699a80f"  # the commit the bf16 seed runs of docs/seeds.csv started on
+
+
+@pytest.mark.slow
+def test_a_run_of_the_script_before_its_slimming_resumes_and_plays(tmp_path):
+    """Runs span code changes: a run folder that the script of BEFORE_SLIMMING wrote (taken from
+    git) resumes on today's, whose frame, games and weights go on from it, and its models play."""
+    old = subprocess.run(["git", "show", f"{BEFORE_SLIMMING}:train_a2c_pong.py"], cwd=ROOT,
+                         capture_output=True, text=True)
+    if old.returncode != 0:
+        pytest.skip(f"this clone lacks commit {BEFORE_SLIMMING}")
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "train_a2c_pong.py").write_text(old.stdout)
+    write = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
+             "import train_a2c_pong as old\nfrom catch_env import CatchVectorEnv\n"
+             "old.train(old.Config(envs=8, runs_dir=sys.argv[3], stop_reward=100.0, max_frames=300), "
+             "env=CatchVectorEnv(8))\n")
+    proc = subprocess.run([sys.executable, "-c", write, str(tmp_path / "old"), str(ROOT / "tools"),
+                           str(tmp_path / "runs")], capture_output=True, text=True, env=ENV, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert (run_dir / "model_last.pt").is_file()  # what the old script wrote
+    path = str(run_dir / "checkpoint.pt")
+    ckpt = t.load_checkpoint(path)
+    cfg = t.resume_config(catch_cfg(tmp_path, max_frames=200), {"max_frames"}, ckpt, path)
+    result = t.train(cfg, env=CatchVectorEnv(8), resume=ckpt, run_dir=run_dir)
+    assert result.frames == 500 and result.episodes > ckpt["episodes"]
+    after = t.load_checkpoint(path)
+    assert after["segment"] == 1 and [s["frame"] for s in after["segments"]] == [0, 300]
+    assert not all(torch.equal(after["model"][k], v) for k, v in ckpt["model"].items())  # it trained on
+    for name in ("model_best.pt", "model_last.pt", "checkpoint.pt"):
+        net, settings = t.load_model(run_dir / name)
+        assert settings == t.pipeline("vector") and isinstance(net, t.AtariA2C)
