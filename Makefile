@@ -3,7 +3,7 @@
 #             on a CPU with native bfloat16 once docs/seeds.csv proves them: tools/train_flags.py).
 # make test:  set up .venv once, add the test tools (requirements-dev.txt), run the whole suite
 #             (the command CI runs) but the long learning proofs (make test-long);
-#             make check: the fast part only (pytest -m "not slow").
+#             make check: the fast part only (pytest -m "not slow and not docs").
 # make gpu-check: on a CUDA box, the tests marked gpu and the GPU bench (tools/gpu_check.sh).
 PYTHON ?= python3
 VENV   ?= .venv
@@ -80,7 +80,7 @@ test-long: dev
 	$(PY) -m pytest -q --durations=10 -m long tests
 
 check: dev
-	$(PY) -m pytest -q -m "not slow" tests
+	$(PY) -m pytest -q -m "not slow and not docs" tests
 
 lint: dev
 	$(PY) -m ruff check .

@@ -97,16 +97,6 @@ def test_make_train_adds_bf16_only_to_a_new_run_on_a_cpu_with_native_bf16(monkey
     assert flags == [] and "this CPU has no native bfloat16" in why
 
 
-def test_the_readme_says_what_make_train_chose_on_the_seed_table_and_why():
-    why = train_flags.not_proven(seeds.read_table())
-    readme = " ".join((ROOT / "README.md").read_text().split())
-    if why is None:
-        assert "`make train` adds `--bf16`" in readme
-    else:
-        assert "`make train` runs the notebook's float32" in readme
-        assert why in readme, why
-
-
 @pytest.mark.skipif(shutil.which("make") is None or not (VENV / ".installed").is_file(),
                     reason="needs make and the venv of make setup")
 @pytest.mark.parametrize("args", ["--help", "--resume /no/checkpoint.pt"])
