@@ -338,12 +338,17 @@ def pick_device(cuda: bool) -> torch.device:
 NO_BF16 = "drop --bf16 (a resumed --bf16 run: add --no-bf16)"
 
 
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes in bfloat16 natively (AVX512-BF16 or AMX): a private op, as torch
+    has no public test of it; the one place that calls it."""
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 def check_bf16(device: torch.device) -> None:
     """--bf16 only where the hardware computes in bfloat16; elsewhere it would only be slower."""
     if device.type == "cuda" and not torch.cuda.is_bf16_supported():
         raise UsageError(f"--bf16: this GPU has no bfloat16 support; {NO_BF16}")
-    # A private op: torch has no public test of a CPU's native bfloat16 (AVX512-BF16 or AMX).
-    if device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+    if device.type == "cpu" and not cpu_has_bf16():
         raise UsageError("--bf16: this CPU has no native bfloat16 (AVX512-BF16 or AMX), where it "
                          f"would run slower than float32; {NO_BF16}")
 

@@ -14,14 +14,13 @@ import dataclasses
 
 import numpy as np
 import pytest
-import torch
 from catch_env import BAR, FRAMES, TASK, CatchVectorEnv
 
 import train_a2c_pong as t
 
 pytestmark = pytest.mark.slow  # each test trains, or samples 2,000 games of catch
 
-NATIVE_BF16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+NATIVE_BF16 = t.cpu_has_bf16()
 
 
 def random_policy_mean(episodes: int = 2000) -> float:

@@ -105,7 +105,7 @@ def test_make_train_says_the_settings_it_chose_and_the_command_it_runs(args):
                           text=True, timeout=120)
     first = proc.stdout.splitlines()[0]
     fast = (train_flags.not_proven(seeds.read_table()) is None
-            and not torch.cuda.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+            and not torch.cuda.is_available() and t.cpu_has_bf16()
             and args == "--help")
     cuda = " --cuda" if torch.cuda.is_available() else ""
     added = cuda + (" " + FAST if fast else "")
