@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import contextlib
 import copy
 import csv
 import dataclasses
@@ -190,9 +189,9 @@ def train(cfg: Config, env: VectorEnv | Sequence[gym.Env] | None = None, resume:
     device = pick_device(cfg.cuda)
     prepare(cfg, device)
     run = Run(cfg, resume, run_dir)
-    net, exp_source = net_and_source(cfg, device, env, run.env_seed, run.timings)
+    net, exp_source, compile_seconds = net_and_source(cfg, device, env, run.env_seed)
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
-    with run.start(net, optimizer):
+    with run.start(net, optimizer, compile_seconds):
         batch = []
         for exp in exp_source:
             batch.append(exp)
@@ -201,9 +200,8 @@ def train(cfg: Config, env: VectorEnv | Sequence[gym.Env] | None = None, resume:
                 break
             if len(batch) < cfg.batch_size:
                 continue
-            with run.timings.phase("update"):
-                states, actions, targets = unpack_batch(batch, net, cfg.gamma, cfg.reward_steps, device)
-                metrics = a2c_update(net, optimizer, states, actions, targets, cfg, run.grad_stats_due())
+            states, actions, targets = unpack_batch(batch, net, cfg.gamma, cfg.reward_steps, device)
+            metrics = a2c_update(net, optimizer, states, actions, targets, cfg, run.grad_stats_due())
             batch.clear()
             run.track(metrics)
     return run.result()
@@ -697,44 +695,19 @@ def policy_sampler(net: Callable[..., Heads], device: torch.device,
     return act
 
 
-class Timings:
-    """Wall seconds by phase, for the benchmark; env stepping is what the others leave."""
-
-    def __init__(self) -> None:
-        self.total = self.inference = self.update = self.compile = 0.0
-
-    @contextlib.contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            setattr(self, name, getattr(self, name) + time.perf_counter() - start)
-
-    def timed(self, fn: Callable[..., Any], name: str) -> Callable[..., Any]:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.phase(name):
-                return fn(*args, **kwargs)
-
-        return wrapper
-
-
-def placed(net: AtariA2C, cfg: Config, device: torch.device,
-           timings: Timings) -> tuple[AtariA2C, Callable[..., Heads]]:
-    """The net placed on the device, and what acts: --bf16's copy or the net; both compiled
-    with --compile, the seconds that took in timings.compile."""
+def placed(net: AtariA2C, cfg: Config, device: torch.device) -> tuple[AtariA2C, Callable[..., Heads], float]:
+    """The net placed on the device, what acts (--bf16's copy or the net), both compiled with
+    --compile, and the seconds that took."""
     net = place(net, device, cfg.bf16)
     acting = Bf16Copy(net) if cfg.bf16 else net
-    if cfg.compile:
-        timings.compile = compile_net(net, acting, device, cfg.envs, cfg.batch_size)
-    return net, acting
+    return net, acting, compile_net(net, acting, device, cfg.envs, cfg.batch_size) if cfg.compile else 0.0
 
 
 def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | Sequence[gym.Env] | None = None,
-                   env_seed: int | None = None, timings: Timings | None = None) -> tuple[AtariA2C, Any]:
+                   env_seed: int | None = None) -> tuple[AtariA2C, Any, float]:
     """The network and the backend's experience source, on Pong (env i seeded with env_seed + i,
-    default the run's seed) or on `env` (a VectorEnv, or for ptan a list of gymnasium envs)."""
-    timings = timings or Timings()
+    default the run's seed) or on `env` (a VectorEnv, or for ptan a list of gymnasium envs), and
+    --compile's seconds."""
     env_seed = cfg.seed if env_seed is None else env_seed
     if cfg.async_envs and cfg.backend == "ptan":
         raise UsageError("--async-envs works with --backend vector only (ptan's source steps its own envs)")
@@ -744,20 +717,19 @@ def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | Sequence[
         envs = list(env) if env is not None else [make_pong_env(i, env_seed, sticky=cfg.sticky)
                                                    for i in range(cfg.envs)]
         shape, n_actions = envs[0].observation_space.shape, envs[0].action_space.n
-        net, acting = placed(AtariA2C(shape, n_actions), cfg, device, timings)
+        net, acting, seconds = placed(AtariA2C(shape, n_actions), cfg, device)
         agent = ptan.agent.PolicyAgent(model=lambda x: acting(x, value=False)[0], apply_softmax=True,
                                        device=device)
-        agent.model = timings.timed(agent.model, "inference")
         return net, ptan.experience.ExperienceSourceFirstLast(envs, agent, gamma=cfg.gamma,
-                                                              steps_count=cfg.reward_steps)
+                                                              steps_count=cfg.reward_steps), seconds
     env = env if env is not None else make_vector_env(cfg.envs, cfg.env_threads, cfg.sticky)
     if cfg.async_envs and not hasattr(env, "send"):
         raise UsageError("--async-envs needs an environment with send/recv (ale-py's vector env)")
     space = env.single_observation_space.shape, env.single_action_space.n
-    net, acting = placed(AtariA2C(*space), cfg, device, timings)
-    act = timings.timed(policy_sampler(acting, device), "inference")
-    return net, VectorExperienceSource(env, act, cfg.gamma, cfg.reward_steps, seed=env_seed,
-                                       overlap=cfg.async_envs)
+    net, acting, seconds = placed(AtariA2C(*space), cfg, device)
+    source = VectorExperienceSource(env, policy_sampler(acting, device), cfg.gamma, cfg.reward_steps,
+                                    seed=env_seed, overlap=cfg.async_envs)
+    return net, source, seconds
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1343,14 +1315,14 @@ class TrainResult:
     mean_reward: float
     solved: bool
     stopped_by: str | None  # "SIGINT" / "SIGTERM" when a signal ended the run
-    seconds: float
-    timings: Timings
+    seconds: float  # this invocation's training time, --compile's included
+    compile_seconds: float
 
 
 class Run:
     """The bookkeeping around train()'s loop: the run folder and its TensorBoard writer, rewards
     and the stop rule, metric means, the status line, signals, best-model snapshots, periodic
-    checkpoints and timings. Made before the network (the envs' seed depends on the segment);
+    checkpoints. Made before the network (the envs' seed depends on the segment);
     start() restores a resumed run and opens the files; leaving it saves the last checkpoint."""
 
     def __init__(self, cfg: Config, resume: dict | None = None, run_dir: Path | None = None) -> None:
@@ -1368,16 +1340,16 @@ class Run:
                              "higher --stop-reward")
         self._lock = lock_run(run_dir) if run_dir is not None else None  # a new run's, once it has a folder
         self.seconds_before = float(resume.get("seconds", 0.0)) if resume is not None else 0.0
-        self.timings = Timings()
         self.frame = self.updates = 0
+        self.seconds = 0.0
         self.solved = False
         self._best: tuple[dict[str, torch.Tensor], int] | None = None  # on the device until written
         self._last_best_save = float("-inf")
 
-    def start(self, net: AtariA2C, optimizer: torch.optim.Optimizer) -> Run:
+    def start(self, net: AtariA2C, optimizer: torch.optim.Optimizer, compile_seconds: float = 0.0) -> Run:
         from tensorboardX import SummaryWriter
 
-        self.net, self.optimizer = net, optimizer
+        self.net, self.optimizer, self.compile_seconds = net, optimizer, compile_seconds
         history = None if self.resume is None else restore(self.resume, net, optimizer)  # before any write
         if self.resume is not None and "rng" in self.resume:
             set_rng_state(self.resume["rng"])
@@ -1414,13 +1386,13 @@ class Run:
         self.first_frame = self.frame
         self.metrics = MetricBuffer(self.writer)
         outlook = precision(self.cfg.cuda, self.cfg.bf16) if runs_as_the_seeds(self.cfg) else None
-        self.status = StatusLine(self.frame, self.seconds_before + self.timings.compile, outlook)
+        self.status = StatusLine(self.frame, self.seconds_before + compile_seconds, outlook)
         self.last_checkpoint = time.time()
         return self
 
     def __enter__(self) -> Run:
         self.stop = StopFlag().__enter__()
-        self.started = time.perf_counter() - self.timings.compile  # --compile's time is the run's too
+        self.started = time.perf_counter() - self.compile_seconds  # --compile's time is the run's too
         return self
 
     def record_games(self, rewards: Sequence[float]) -> bool:
@@ -1457,7 +1429,7 @@ class Run:
     def __exit__(self, exc_type: type[BaseException] | None, *exc: Any) -> None:
         try:
             if exc_type is None:
-                self.timings.total = time.perf_counter() - self.started
+                self.seconds = time.perf_counter() - self.started
                 self.metrics.flush(self.frame)
                 self.status.maybe_print(self.frame, self.tracker, force=True)
                 self._save_best(force=True)
@@ -1477,7 +1449,7 @@ class Run:
     def result(self) -> TrainResult:
         t = self.tracker
         return TrainResult(self.dir, self.frame, t.episodes, t.best_mean_reward, t.mean_reward, self.solved,
-                           self.stop.signal, self.timings.total, self.timings)
+                           self.stop.signal, self.seconds, self.compile_seconds)
 
     def _checkpoint(self) -> Path:
         path = self.dir / "checkpoint.pt"

@@ -137,7 +137,7 @@ def test_a_runs_dir_that_is_a_file_is_one_line_and_status_2(tmp_path):
 def first_items(backend: str, seed: int, n: int = 120):
     cfg = t.Config(backend=backend, envs=2, seed=seed, env_threads=1)
     t.seed_everything(seed)
-    _, source = t.net_and_source(cfg, torch.device("cpu"))
+    _, source, _ = t.net_and_source(cfg, torch.device("cpu"))
     items = list(itertools.islice(source, n))
     return np.stack([i.state for i in items]), [i.action for i in items]
 

@@ -13,7 +13,7 @@ ACTIONS = np.random.default_rng(0).integers(1, 6, 300)  # never NOOP
 def pipeline_frames(backend: str, sticky: float, actions: np.ndarray) -> np.ndarray:
     """Env 0 of the training pipeline (built as train() builds it), stepped with `actions`."""
     cfg = t.Config(backend=backend, envs=1, seed=3, env_threads=1, sticky=sticky)
-    _, source = t.net_and_source(cfg, torch.device("cpu"))
+    _, source, _ = t.net_and_source(cfg, torch.device("cpu"))
     if backend == "vector":
         env = source.env
         return np.stack([env.reset(seed=cfg.seed)[0][0], *(env.step(np.array([a]))[0][0] for a in actions)])

@@ -130,3 +130,13 @@ def test_the_scalar_dump_of_a_missing_folder_is_one_line(tmp_path):
                           capture_output=True, text=True, timeout=60)
     said = [f"error: {tmp_path / 'nothing'}: not a folder"]
     assert proc.returncode == 2 and proc.stderr.strip().splitlines() == said
+
+
+def test_the_bench_times_acting_and_the_update_inside_a_real_training_run(tmp_path):
+    import bench_throughput
+
+    cfg = t.Config(envs=8, runs_dir=str(tmp_path), max_frames=1300, stop_reward=100.0)
+    with bench_throughput.Phases().timing() as phases:
+        result = t.train(cfg, env=CatchVectorEnv(8))
+    assert 0 < phases.inference and 0 < phases.update and phases.inference + phases.update < result.seconds
+    assert t.a2c_update.__name__ == "a2c_update"  # the script's own functions are back

@@ -32,7 +32,9 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -54,20 +56,57 @@ VARIANTS = {  # row name: flags
 }
 
 
-def run(variant: str, frames: int, envs: int, cuda: bool, runs_dir: str) -> tuple[float, t.Timings] | str:
-    """(frames per second, timings), or why the variant does not run here."""
+class Phases:
+    """Wall seconds of a training run's acting and update (unpack_batch and a2c_update), timed by
+    wrapping the script's functions while it runs; env stepping is what they and --compile leave."""
+
+    def __init__(self) -> None:
+        self.inference = self.update = self.total = self.compile = 0.0
+
+    def timed(self, fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                setattr(self, name, getattr(self, name) + time.perf_counter() - start)
+
+        return wrapper
+
+    @contextlib.contextmanager
+    def timing(self) -> Iterator[Phases]:
+        import ptan
+
+        sampler, agent = t.policy_sampler, ptan.agent.PolicyAgent.__call__
+        patched = {(t, "unpack_batch"): self.timed(t.unpack_batch, "update"),
+                   (t, "a2c_update"): self.timed(t.a2c_update, "update"),
+                   (t, "policy_sampler"): lambda *a, **k: self.timed(sampler(*a, **k), "inference"),
+                   (ptan.agent.PolicyAgent, "__call__"): self.timed(agent, "inference")}
+        saved = {key: getattr(*key) for key in patched}
+        for (owner, name), fn in patched.items():
+            setattr(owner, name, fn)
+        try:
+            yield self
+        finally:
+            for (owner, name), fn in saved.items():
+                setattr(owner, name, fn)
+
+
+def run(variant: str, frames: int, envs: int, cuda: bool, runs_dir: str) -> tuple[float, Phases] | str:
+    """(frames per second, phases), or why the variant does not run here."""
     cfg = t.Config(**VARIANTS[variant], envs=envs, max_frames=frames, cuda=cuda, runs_dir=runs_dir,
                    name=f"bench-{variant}", save_every=1e9)
     print(f"training {frames} frames: {variant} ...", flush=True)
     threads = torch.get_num_threads()
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # the run's own progress lines
+        with contextlib.redirect_stdout(io.StringIO()), Phases().timing() as phases:  # not its progress lines
             result = t.train(cfg)
     except t.UsageError as e:
         return str(e).split(";")[0]
     finally:
         torch.set_num_threads(threads)  # --torch-threads sets it for the whole process
-    return result.frames / (result.timings.total - result.timings.compile), result.timings
+    phases.total, phases.compile = result.seconds, result.compile_seconds
+    return result.frames / (result.seconds - result.compile_seconds), phases
 
 
 def env_fps(envs: int, steps: int = 200) -> float:
@@ -91,7 +130,7 @@ def network_ms(variant: str, device: torch.device, envs: int, blocks: int = 10) 
         if cfg.bf16:
             t.check_bf16(device)
         with contextlib.redirect_stdout(io.StringIO()):  # compile_net's line
-            net, acting = t.placed(t.AtariA2C((4, 84, 84), 6), cfg, device, t.Timings())
+            net, acting, _ = t.placed(t.AtariA2C((4, 84, 84), 6), cfg, device)
     except t.UsageError as e:
         return str(e).split(";")[0]
     act = t.policy_sampler(acting, device)
