@@ -34,7 +34,7 @@ import typing
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple, NoReturn, Protocol
+from typing import Any, NoReturn, Protocol
 
 try:
     import gymnasium as gym
@@ -554,13 +554,10 @@ def make_vector_env(num_envs: int, threads: int = 0, sticky: float = 0.0, rgb: b
 
 
 class NotebookFrames:
-    """ptan 0.7's observations (the notebook's frames) from ale-py's 84-wide, 110-high frames.
-
-    ptan 0.7's ProcessFrame84 kept rows 18:102 (the score band is cut off), its ImageToPyTorch
-    swapped axes 2 and 0 of the (84, 84, 1) frame (so the network saw it transposed), and its
-    FrameStack filled all four slots with an episode's first frame, where ale-py puts zeros.
-    Each of the three is a setting (crop_rows, transpose, stack_fill).
-    """
+    """ptan 0.7's observations (the notebook's frames) from ale-py's 84-wide, 110-high frames: its
+    ProcessFrame84 kept rows 18:102 (the score band cut off), its ImageToPyTorch swapped axes 2 and 0
+    (the network saw the frame transposed), and its FrameStack filled all four slots with an
+    episode's first frame, where ale-py puts zeros (the settings crop_rows, transpose, stack_fill)."""
 
     def __init__(self, env: Any, frames: dict[str, Any]) -> None:
         self.env = env
@@ -610,13 +607,11 @@ class NotebookFrames:
 
 
 class VectorExperienceSource:
-    """N-step (first, last) transitions from a VectorEnv, item for item what ptan yields.
-
-    Replaces ptan's VectorExperienceSourceFirstLast, which is one step long and joins episodes.
-    Like ptan.experience.ExperienceSourceFirstLast over a list of envs it walks the envs in
-    order each step, yields a full window (N rewards, last_state N steps on) per env, and at an
-    episode's end the shorter tail windows with last_state None.
-    """
+    """N-step (first, last) transitions from a VectorEnv, item for item what ptan yields; replaces
+    ptan's VectorExperienceSourceFirstLast, which is one step long and joins episodes. As
+    ptan.experience.ExperienceSourceFirstLast over a list of envs, it walks the envs in order each
+    step, yields a full window (N rewards, last_state N steps on) per env, and at an episode's end
+    the shorter tail windows with last_state None."""
 
     def __init__(self, env: VectorEnv, act: Callable[[np.ndarray], np.ndarray],
                  gamma: float, steps_count: int, seed: int | None = None, overlap: bool = False) -> None:
@@ -892,25 +887,15 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-class History(NamedTuple):
-    """A run's reward record, as a checkpoint keeps it and RewardTracker.restore takes it."""
-
-    episodes: int
-    best_mean_reward: float
-    rewards: list[float]
-    frame: int
-
-
-def make_checkpoint(cfg: Config, net: AtariA2C, optimizer: torch.optim.Optimizer, history: History,
+def make_checkpoint(cfg: Config, net: AtariA2C, optimizer: torch.optim.Optimizer, history: dict[str, Any],
                     segment: int = 0, seconds: float = 0.0, segments: Sequence[dict] = ()) -> dict:
-    """Everything --resume needs, plus how the run was made: its training seconds so far and
-    each segment's settings (segment_record)."""
+    """Everything --resume needs (`history`: the frame and the reward record, RewardTracker.history),
+    plus how the run was made: its training seconds so far and each segment's settings."""
     if not all(bool(torch.isfinite(p).all()) for p in net.parameters()):
         raise NonFiniteError("refusing to save non-finite weights")
     return {
         "model": on_cpu(net.state_dict()), "optimizer": on_cpu(optimizer.state_dict()),
-        "frame": history.frame, "episodes": history.episodes, "best_mean_reward": history.best_mean_reward,
-        "rewards": history.rewards, "config": saved_config(cfg), "versions": versions(),
+        **history, "config": saved_config(cfg), "versions": versions(),
         "pipeline": pipeline(cfg.backend, cfg.sticky), "segment": segment, "rng": rng_state(),
         "seconds": seconds, "segments": list(segments),
     }
@@ -923,17 +908,17 @@ def segment_record(cfg: Config, segment: int, frame: int) -> dict[str, Any]:
             **{k: getattr(cfg, k) for k in CHANGING}}
 
 
-def restore(ckpt: dict, net: AtariA2C, optimizer: torch.optim.Optimizer) -> History:
-    """Put a checkpoint's model and Adam state back and read its reward history; a misfit is
-    one line, raised before the run writes anything."""
+def restore(ckpt: dict, net: AtariA2C, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """Put a checkpoint's model and Adam state back and read its frame and reward record; a misfit
+    is one line, raised before the run writes anything."""
     try:
         net.load_state_dict(ckpt["model"])
     except RuntimeError as e:
         raise UsageError(f"checkpoint does not fit this network ({str(e).splitlines()[0][:160]})") from None
     try:
         optimizer.load_state_dict(ckpt["optimizer"])
-        return History(int(ckpt["episodes"]), float(ckpt["best_mean_reward"]),
-                       [float(r) for r in ckpt["rewards"]], int(ckpt["frame"]))
+        return {"episodes": int(ckpt["episodes"]), "best_mean_reward": float(ckpt["best_mean_reward"]),
+                "rewards": [float(r) for r in ckpt["rewards"]], "frame": int(ckpt["frame"])}
     except (ValueError, KeyError, TypeError) as e:
         raise UsageError(f"checkpoint is damaged ({type(e).__name__}: {str(e)[:160]})") from None
 
@@ -1013,8 +998,9 @@ class RewardTracker:
         self.rewards.clear()
         self.rewards.extend(rewards)
 
-    def history(self, frame: int) -> History:
-        return History(self.episodes, self.best_mean_reward, list(self.rewards), frame)
+    def history(self, frame: int) -> dict[str, Any]:
+        return {"episodes": self.episodes, "best_mean_reward": self.best_mean_reward,
+                "rewards": list(self.rewards), "frame": frame}
 
     def add_rewards(self, rewards: Sequence[float], frame: int) -> bool:
         """Record each episode that ended at `frame`; True once a full window's mean > stop_reward.
@@ -1049,10 +1035,8 @@ class RewardTracker:
 
 
 class MetricBuffer:
-    """The notebook's TBMeanTracker(batch_size=10), kept on the device: one host copy per 10 updates.
-
-    A metric that is NaN in some updates (grad_* between --grad-stats-every samples) is the mean
-    of the updates that have it."""
+    """The notebook's TBMeanTracker(batch_size=10), kept on the device: one host copy per 10 updates;
+    a metric NaN in some updates (grad_* between --grad-stats-every samples) is the others' mean."""
 
     def __init__(self, writer: Any, every: int = METRIC_EVERY) -> None:
         self.writer, self.every = writer, every
@@ -1124,10 +1108,9 @@ def seeds_outlook(frame: int, fps: float, table: Path = SEEDS_TABLE, of: str = "
 
 
 class StatusLine:
-    """A progress line at least every STATUS_EVERY_S seconds: this segment's time and speed, and
-    the whole run's training time (earlier segments included); with `outlook` (the run's
-    precision), every OUTLOOK_EVERY_S seconds what the runs over seeds of that precision say of the time left
-    (seeds_outlook)."""
+    """A progress line at least every STATUS_EVERY_S seconds: this segment's time and speed, the whole
+    run's training time; with `outlook` (the run's precision), every OUTLOOK_EVERY_S seconds what
+    the runs over seeds of that precision say of the time left (seeds_outlook)."""
 
     def __init__(self, start_frame: int, run_seconds_before: float = 0.0, outlook: str | None = None) -> None:
         self.start = self.last = time.time()
@@ -1240,12 +1223,10 @@ def resume_command(checkpoint: Path, cfg: Config) -> str:
 
 
 def lock_run(run_dir: Path, shared: bool = False) -> int | None:
-    """Take run_dir for this process, so that no second one writes its checkpoint and event files:
-    an exclusive flock on the folder itself, freed by the kernel when the process ends however it
-    ends. Its file descriptor (closing it frees the lock), or None where the platform or the file
-    system cannot lock (no fcntl on Windows): there the run goes on unlocked. shared is a probe's
-    lock (training_now): probes never block each other, and a trainer retries for a moment, long
-    past a probe's open-and-close, before it calls the folder taken."""
+    """Take run_dir for this process (an exclusive flock on the folder, freed by the kernel however
+    the process ends), so that no second one writes its files: its descriptor, or None where the
+    platform cannot lock (there the run goes on unlocked). shared: a probe's lock (training_now),
+    which never blocks another probe; a trainer retries a moment past a probe's open-and-close."""
     try:
         import fcntl
         fd = os.open(run_dir, os.O_RDONLY)
@@ -1320,10 +1301,10 @@ class TrainResult:
 
 
 class Run:
-    """The bookkeeping around train()'s loop: the run folder and its TensorBoard writer, rewards
-    and the stop rule, metric means, the status line, signals, best-model snapshots, periodic
-    checkpoints. Made before the network (the envs' seed depends on the segment);
-    start() restores a resumed run and opens the files; leaving it saves the last checkpoint."""
+    """The bookkeeping around train()'s loop: the run folder and its TensorBoard writer, rewards and
+    the stop rule, metric means, the status line, signals, best-model snapshots and checkpoints.
+    Made before the network (the envs' seed depends on the segment); start() restores a resumed run
+    and opens the files; leaving it saves the last checkpoint."""
 
     def __init__(self, cfg: Config, resume: dict | None = None, run_dir: Path | None = None) -> None:
         self.cfg, self.resume, self.dir = cfg, resume, run_dir
@@ -1367,14 +1348,14 @@ class Run:
         if self.dir is None:
             self.dir = new_run_dir(self.cfg)
             self._lock = lock_run(self.dir)
-        self.frame = history.frame if history is not None else 0
+        self.frame = history["frame"] if history is not None else 0
         earlier = list(self.resume.get("segments", [])) if self.resume is not None else []
         self.segments = [*earlier, segment_record(self.cfg, self.segment, self.frame)]
         write_json({**saved_config(self.cfg), "segments": self.segments}, self.dir / "config.json")
         self.writer = SummaryWriter(logdir=str(self.dir))
         self.tracker = RewardTracker(self.writer, stop_reward=self.cfg.stop_reward)
         if history is not None:
-            self.tracker.restore(*history)
+            self.tracker.restore(**history)
             print(f"resumed {self.dir} at frame {self.frame:,}, {self.tracker.episodes} episodes, "
                   f"{_hms(self.seconds_before)} of training so far; every env starts a new game, so "
                   "episodes and the mean stand still until the first of them ends", flush=True)
@@ -1488,12 +1469,10 @@ CAPTION_ROWS = 24  # the band of the GIF's last frame, over the score, that says
 
 
 class PlayEnv:
-    """One env of a model's training pipeline, one game after another, for --play.
-
-    The vector backend starts each game itself (same-step reset, with its random no-ops); its
-    RGB screens for --record come from a twin env with the same seed and actions, hence the
-    same emulator states. The ptan backend is reset per game and renders its own screen.
-    """
+    """One env of a model's training pipeline, one game after another, for --play. The vector
+    backend starts each game itself (same-step reset, random no-ops); its RGB screens for --record
+    come from a twin env with the same seed and actions, hence the same emulator states. The ptan
+    backend is reset per game and renders its own screen."""
 
     def __init__(self, backend: str, seed: int, sticky: float, record: bool) -> None:
         self.backend = backend
@@ -1569,10 +1548,8 @@ def captioned(screen: np.ndarray, caption: str) -> np.ndarray:
 
 
 def write_gif(screens: Sequence[np.ndarray], path: str, caption: str) -> float:
-    """An animated GIF at the game's speed, its last screen held with `caption` on it (captioned);
-    returns its length in seconds.
-
-    GIF delays are whole centiseconds, so frames last 70, 60, 70, ... ms: 66.7 on average."""
+    """An animated GIF at the game's speed (GIF delays are whole centiseconds: 70, 60, 70, ... ms),
+    its last screen held with `caption` on it; returns its length in seconds."""
     from PIL import Image
 
     ends = [round((k + 1) * STEP_MS / 10) * 10 for k in range(len(screens))]
@@ -1586,12 +1563,9 @@ def write_gif(screens: Sequence[np.ndarray], path: str, caption: str) -> float:
 def play(model_path: str, episodes: int, record: str | None, device: torch.device, seed: int,
          greedy: bool = False, sticky: float | None = None, backend: str | None = None,
          compile: bool = False) -> str | None:
-    """Play full games with a saved model on the pipeline it was trained on; optionally a GIF.
-
-    Actions are sampled from the policy as in training (or its arg-max with greedy); each game
-    starts with the pipeline's random no-ops; sticky actions as the model was trained unless
-    `sticky` is given. Returns the name of the signal that stopped it early, if one did; the
-    games finished by then are still reported (and recorded, if the first one finished)."""
+    """Play full games with a saved model on the pipeline it was trained on (its random no-ops, its
+    sticky actions unless `sticky` is given), actions sampled as in training or greedy; optionally a
+    GIF. Returns the signal that stopped it early, if one did; the games finished are reported."""
     check_record_path(record)
     net, settings = load_model(model_path, backend)
     net = net.to(device)

@@ -45,7 +45,7 @@ def test_resume_continues_frames_optimizer_and_reward_window(tmp_path):
     net = t.AtariA2C((4, 84, 84), 3)
     opt = torch.optim.Adam(net.parameters())
     tracker = t.RewardTracker(writer=None, stop_reward=100)
-    tracker.restore(*t.restore(ckpt1, net, opt))
+    tracker.restore(**t.restore(ckpt1, net, opt))
     saved_avg = ckpt1["optimizer"]["state"][0]["exp_avg"]
     assert torch.equal(opt.state_dict()["state"][0]["exp_avg"], saved_avg)
     assert list(tracker.rewards) == ckpt1["rewards"] and tracker.episodes == ckpt1["episodes"]
