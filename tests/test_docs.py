@@ -44,7 +44,10 @@ def test_sections_come_in_a_newcomers_order():
 def test_the_part_before_the_reference_is_short_and_the_whole_too():
     before, _ = README.split("\n## Reference\n")
     assert words(before) <= 1200
-    assert words(README) <= 2800  # the flag table and the runs are reference, below the first part
+    # the flag table and the runs are reference, below the first part; the seed table is data, a
+    # row per run started (tools/seeds.py writes it), and counts apart
+    table = seeds.markdown(ROWS)
+    assert table in README and words(README.replace(table, "")) <= 2550
 
 
 def test_the_first_command_works_on_any_machine_and_ci_runs_the_readmes_test_command():

@@ -23,7 +23,8 @@ def test_every_row_is_its_runs_record():
     for row in ROWS:
         capped = seeds.CAP_FRAMES if row.state == "capped" else 0  # read from its checkpoint, not in git
         made = seeds.row_of(row.seed, row.numerics, ROOT / row.csv, row.machine, row.commit, capped)
-        assert row._replace(agent_mean="", agent_won="", torch="", ale_py="", gymnasium="") == made, row.seed
+        played_and_stack = dict.fromkeys(("agent_mean", "agent_won", *seeds.STACK, "shared"), "")
+        assert row._replace(**played_and_stack) == made, row.seed
 
 
 def test_the_constraints_are_the_versions_the_seed_runs_recorded():
@@ -98,6 +99,16 @@ def test_the_sentence_gives_the_training_time_of_each_machine_not_a_median_acros
     assert seeds.summary(rows) == (
         "Solved on 4 of 5 finished float32 seeds (1 more running): median 6.50M frames (5.00M-9.00M), "
         "median training time 15 minutes on A, 51 minutes on B.")
+
+
+def test_the_time_of_a_run_that_shared_its_machine_stays_out_of_the_median_time_not_of_the_frames():
+    rows = [seeds.Row(seed, "bf16", "solved", frames, 0, wall_s, 1, "A", "c", "x", shared=shared)
+            for seed, frames, wall_s, shared in [(1, 5_000_000, 600, ""), (2, 6_000_000, 9000, "yes"),
+                                                 (3, 7_000_000, 1200, "")]]
+    assert seeds.summary(rows, "bf16") == ("Solved on 3 of 3 finished bf16 seeds: median 6.00M frames "
+                                           "(5.00M-7.00M), median training time 15 minutes on A.")
+    assert "| 2 h 30 min (shared) |" in seeds.markdown(rows)
+    assert seeds.summary(rows[1:2], "bf16").endswith("training time not measured alone.")
 
 
 def test_another_numerics_has_its_own_sentence_follows_the_default_and_stays_out_of_its_median(
@@ -223,11 +234,12 @@ def test_add_writes_the_runs_record_and_its_row_and_render_the_plot(tmp_path, mo
     for name, value in [("ROOT", tmp_path), ("DOCS", docs), ("TABLE", docs / "seeds.csv"),
                         ("PLOT", docs / "seeds.png")]:
         monkeypatch.setattr(seeds, name, value)
-    for seed in (3, 3, 4):  # the second add of seed 3 replaces its row
+    for seed, shared in ((3, []), (3, []), (4, ["--shared"])):  # the second add of seed 3 replaces its row
         assert seeds.main(["add", "--seed", str(seed), "--run", str(run.run_dir), "--machine", "here",
-                           "--commit", "abc"]) == 0
+                           "--commit", "abc", *shared]) == 0
     rows = seeds.read_table(docs / "seeds.csv")
-    assert [(r.seed, r.state, r.games) for r in rows] == [(s, "running", run.episodes) for s in (3, 4)]
+    assert [(r.seed, r.state, r.games, r.shared) for r in rows] == \
+        [(3, "running", run.episodes, ""), (4, "running", run.episodes, "yes")]
     assert rows[0].frames <= run.frames and rows[0].csv == "docs/reward_100_seed3.csv"
     capsys.readouterr()
     assert seeds.main(["render"]) == 0
@@ -240,7 +252,8 @@ def test_add_writes_the_runs_record_and_its_row_and_render_the_plot(tmp_path, mo
         seeds.main(["add", "--seed", "3", "--run", str(run.run_dir), "--machine", "here", "--commit", "abc",
                     "--play-log", str(log)])
     assert seeds.checkpoint_facts(run.run_dir) == (run.frames, t.versions())
-    assert rows[0][-3:] == (t.versions()["torch"], t.versions()["ale_py"], t.versions()["gymnasium"])
+    assert (rows[0].torch, rows[0].ale_py, rows[0].gymnasium) == \
+        (t.versions()["torch"], t.versions()["ale_py"], t.versions()["gymnasium"])
     monkeypatch.setattr(seeds, "CAP_FRAMES", run.frames)  # as if the run had stopped at the cap
     assert seeds.main(["add", "--seed", "5", "--run", str(run.run_dir), "--machine", "here",
                        "--commit", "abc"]) == 0

@@ -6,6 +6,7 @@ README's sentences and table, from each run's reward_100 CSV.
     python tools/seeds.py add --seed 42 --csv docs/reward_100.csv --machine ... --commit ab456fb
     python tools/seeds.py add --seed 1 --run RUN_DIR ... --play-log play.txt   # with its agent's games
     python tools/seeds.py add --seed 42 --run RUN_DIR ...   # of a --bf16 --compile run: numerics bf16-compile
+    python tools/seeds.py add --seed 3 --run RUN_DIR ... --shared   # other work ran beside it a while
     python tools/seeds.py render        # docs/seeds.png; prints the README's sentences and table
 
 `add` writes the run's record (tools/plot_reward.py's CSV: frames, wall_s, games, reward_100) to
@@ -46,8 +47,8 @@ CAP_FRAMES = 15_000_000  # the frames a seed's run may take (issue: seeds)
 STOP_REWARD = 18.0
 AGENT_GAMES = 10
 FIELDS = ("seed", "numerics", "state", "frames", "games", "wall_s", "fps", "machine", "commit", "csv",
-          "agent_mean", "agent_won", "torch", "ale_py", "gymnasium")
-STACK = FIELDS[-3:]  # the versions a run's checkpoint records (train_a2c_pong.versions)
+          "agent_mean", "agent_won", "torch", "ale_py", "gymnasium", "shared")
+STACK = FIELDS[-4:-1]  # the versions a run's checkpoint records (train_a2c_pong.versions)
 
 
 class Row(NamedTuple):
@@ -66,6 +67,7 @@ class Row(NamedTuple):
     torch: str = ""  # the versions it trained with, as its checkpoint records them; "" if not recorded
     ale_py: str = ""
     gymnasium: str = ""
+    shared: str = ""  # "yes" where other work ran beside it for part of its time: its time is no speed
 
 
 DEFAULT_NUMERICS = "float32"  # the default command's: the seeds' sentence, median and outlook
@@ -109,7 +111,7 @@ def read_table(path: Path | None = None) -> list[Row]:
     with path.open() as f:
         return [Row(int(r["seed"]), r["numerics"], r["state"], int(r["frames"]), int(r["games"]),
                     float(r["wall_s"]), int(r["fps"]), r["machine"], r["commit"], r["csv"],
-                    r["agent_mean"], r["agent_won"], *(r.get(k, "") for k in STACK))
+                    r["agent_mean"], r["agent_won"], *(r.get(k, "") for k in (*STACK, "shared")))
                 for r in csv.DictReader(f)]
 
 
@@ -151,9 +153,10 @@ def summary(rows: list[Row], numerics: str = DEFAULT_NUMERICS, precision: bool =
     if not solved:
         return f"Solved on 0 of {len(done)} finished {numerics} seeds{more}."
     frames = [r.frames for r in solved]
-    minutes = {m: round(statistics.median(r.wall_s for r in solved if r.machine == m) / 60)
-               for m in sorted({r.machine for r in solved})}  # a median over machines would be no machine's
-    time = ", ".join(f"{n} minutes on {m}" for m, n in minutes.items())
+    alone = [r for r in solved if not r.shared]  # a run that shared its machine ran slower than it would
+    minutes = {m: round(statistics.median(r.wall_s for r in alone if r.machine == m) / 60)
+               for m in sorted({r.machine for r in alone})}  # a median over machines would be no machine's
+    time = ", ".join(f"{n} minutes on {m}" for m, n in minutes.items()) or "not measured alone"
     if len(solved) == 1:  # a median of one, and its range, would say the same figure three times
         return (f"Solved on 1 of {len(done)} finished {numerics} seeds{more}: {frames[0] / 1e6:.2f}M "
                 f"frames, training time {time}.")
@@ -169,7 +172,8 @@ def markdown(rows: list[Row]) -> str:
     said = {"solved": "yes", "capped": f"no (cap of {CAP_FRAMES / 1e6:.0f}M)", "running": "running"}
     for r in in_order(rows):
         lines.append(f"| {r.seed} | {r.numerics} | {said[r.state]} | {r.frames:,} | {r.games:,} | "
-                     f"{hours(r.wall_s)} | {r.fps:,} | {r.machine} | `{r.commit}` | "
+                     f"{hours(r.wall_s)}{' (shared)' * bool(r.shared)} | {r.fps:,} | {r.machine} | "
+                     f"`{r.commit}` | "
                      f"{f'{r.agent_mean}, won {r.agent_won}' if r.agent_mean else 'not played'} |")
     return "\n".join(lines)
 
@@ -300,7 +304,7 @@ def add(args: argparse.Namespace) -> None:
             raise SystemExit(f"error: {record}: no such file")
         args.numerics = args.numerics or DEFAULT_NUMERICS
     row = row_of(args.seed, args.numerics, record, args.machine, args.commit, run_frames)
-    row = row._replace(**{k: stack.get(k, "") for k in STACK})
+    row = row._replace(**{k: stack.get(k, "") for k in STACK}, shared="yes" if args.shared else "")
     if args.play_log is not None:
         if not args.play_log.is_file():
             raise SystemExit(f"error: {args.play_log}: no such file")
@@ -327,6 +331,8 @@ def main(argv: list[str]) -> int:
     a.add_argument("--machine", required=True, help="where it trained, in words")
     a.add_argument("--commit", required=True, help="the commit it trained on")
     a.add_argument("--play-log", type=Path, help=f"what --play MODEL --episodes {AGENT_GAMES} printed")
+    a.add_argument("--shared", action="store_true", help="other work ran beside it for part of its time "
+                   "(its time stays out of the median training time)")
     sub.add_parser("render", help="write docs/seeds.png; print the README's sentences and table")
     args = p.parse_args(argv)
     if args.command == "add":
