@@ -88,6 +88,7 @@ def test_make_train_adds_bf16_only_to_a_new_run_on_a_cpu_with_native_bf16(monkey
     assert train_flags.choose(["--he"], False, proven)[0] == [FAST]  # ARGS=--help: what it would add
     flags, why = train_flags.choose(["--seed", "1"], False, proven)
     assert flags == [FAST] and why.startswith("--bf16: this CPU has native bfloat16")
+    assert "its 5 seeds all solved, in a median 6.50M frames (float32's largest: 7.00M)" in why
 
     def no_bf16(device):
         raise t.UsageError("no native bfloat16")
