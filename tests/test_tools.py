@@ -67,6 +67,33 @@ def test_the_csv_spans_a_resumed_run_and_leaves_out_the_pause(tmp_path):
     assert float(rows[-1]["reward_100"]) == round(second.mean_reward, 3)
 
 
+@pytest.mark.slow
+def test_a_segment_killed_after_its_checkpoint_counts_only_up_to_where_the_next_resumed(tmp_path):
+    """A segment killed after its last checkpoint wrote games that the next segment trains again:
+    the record counts them once, and the killed segment's lost time not at all."""
+    import csv
+    import shutil
+
+    cfg = t.Config(envs=8, runs_dir=str(tmp_path / "runs"), max_frames=1500, stop_reward=100)
+    first = t.train(cfg, env=CatchVectorEnv(8))
+    ckpt = first.run_dir / "checkpoint.pt"
+    shutil.copy(ckpt, tmp_path / "at_1500.pt")
+    lost = t.train(cfg, env=CatchVectorEnv(8), resume=t.load_checkpoint(str(ckpt)), run_dir=first.run_dir)
+    shutil.copy(tmp_path / "at_1500.pt", ckpt)  # as if killed before it wrote a checkpoint past 1500
+    last = t.train(cfg, env=CatchVectorEnv(8), resume=t.load_checkpoint(str(ckpt)), run_dir=first.run_dir)
+    assert len(list(first.run_dir.glob("events.out.tfevents.*"))) == 3 and lost.frames == last.frames == 3000
+    out = tmp_path / "record.csv"
+    proc = plot(str(first.run_dir), str(tmp_path / "r.png"), "--csv", str(out))
+    assert proc.returncode == 0, proc.stderr
+    with out.open() as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["games"]) for r in rows] == list(range(1, last.episodes + 1))  # the run's own count
+    frames = [int(r["frames"]) for r in rows]
+    assert frames == sorted(set(frames)) and frames[-1] <= 3000
+    assert float(rows[-1]["wall_s"]) < first.seconds + last.seconds + 2  # the lost segment's time left out
+    assert float(rows[-1]["reward_100"]) == round(last.mean_reward, 3)
+
+
 def test_a_shipped_model_is_float16_with_its_provenance_and_plays_as_float32(tmp_path):
     from ship_model import ship
 

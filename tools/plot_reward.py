@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
+import math
 import sys
 from pathlib import Path
 from typing import NamedTuple
@@ -29,18 +31,36 @@ class Point(NamedTuple):
     reward_100: float
 
 
+def resume_frames(run_dir: Path) -> list[int]:
+    """The frames the run's segments began at (config.json's segment records), [] if it has none."""
+    try:
+        return sorted(int(s["frame"]) for s in json.loads((run_dir / "config.json").read_text())["segments"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
 def load_points(run_dir: Path) -> list[Point]:
-    """One point per finished game, in order, over every segment of the run."""
+    """One point per finished game, in order, over every segment of the run. A segment killed
+    after its last checkpoint (SIGKILL, a lost session) wrote points that the next segment, resumed
+    from that checkpoint, trains again: a segment's points and time count up to the frame the
+    next one resumed at (its record in config.json), so that no game counts twice."""
     files = sorted(run_dir.glob("events.out.tfevents.*"), key=lambda f: int(f.name.split(".")[3]))
+    readers = [acc for acc in map(event_reader, files) if acc.Tags()["scalars"]]
+    firsts = [min(e.step for tag in acc.Tags()["scalars"] for e in acc.Scalars(tag)) for acc in readers]
+    resumed = resume_frames(run_dir)
     points: list[Point] = []
     offset = 0.0  # training seconds of the segments before this one
-    for path in files:
-        acc = event_reader(path)
+    for k, acc in enumerate(readers):
         start = acc.FirstEventTimestamp()
+        cut = math.inf  # the last segment counts whole; another up to where the next one resumed
+        if k + 1 < len(readers):
+            cut = max((f for f in resumed if f < firsts[k + 1]), default=firsts[k + 1] - 1)
         tags = acc.Tags()["scalars"]
         for e in sorted(acc.Scalars("reward_100"), key=lambda e: e.step) if "reward_100" in tags else []:
-            points.append(Point(e.step, round(offset + e.wall_time - start, 1), len(points) + 1, e.value))
-        offset += max((e.wall_time for tag in tags for e in acc.Scalars(tag)), default=start) - start
+            if e.step <= cut:
+                points.append(Point(e.step, round(offset + e.wall_time - start, 1), len(points) + 1, e.value))
+        offset += max((e.wall_time for tag in tags for e in acc.Scalars(tag) if e.step <= cut),
+                      default=start) - start
     if not points:
         raise SystemExit(f"error: {run_dir}: no reward_100 scalar (no finished game, or not a run folder)")
     return points
