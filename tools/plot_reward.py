@@ -7,7 +7,8 @@ and (with --csv) a CSV of every point.
 Each segment of a run (the first, and one per --resume) writes its own event file, read here
 with tensorboard's EventAccumulator. Wall seconds count training time only: a segment's clock
 starts at its file's first event, and the time between segments (a stopped run waiting to be
-resumed) is left out. The CSV's columns: frames, wall_s, games (finished so far), reward_100.
+resumed) is left out, as is a killed segment's work past its last checkpoint, which the next
+segment trained again. The CSV's columns: frames, wall_s, games (finished so far), reward_100.
 Needs matplotlib (in requirements-dev.txt) for the PNG.
 """
 
