@@ -56,6 +56,7 @@ FLOAT32 = [row(1, "float32", 6_000_000), row(2, "float32", 7_000_000), row(42, "
 BF16 = [row(42, "bf16-compile", 6_500_000), row(1, "bf16-compile", 9_800_000), row(2, "bf16", 3_000_000),
         row(3, "bf16", 6_900_000), row(4, "bf16", 5_000_000)]
 SLOW = [*BF16[:3], row(3, "bf16", 7_100_000), row(4, "bf16", 7_500_000)]  # median 7.1M
+NARROW = [*BF16[:3], row(3, "bf16", 6_950_000), row(4, "bf16", 7_100_000)]  # median 6.95M, proven
 
 
 @pytest.mark.parametrize("table,says", [
@@ -64,6 +65,12 @@ SLOW = [*BF16[:3], row(3, "bf16", 7_100_000), row(4, "bf16", 7_500_000)]  # medi
     (FLOAT32 + BF16[:4] + [row(4, "bf16", 2_000_000, "running")], "4 bf16 seeds finished, not yet 5"),
     (FLOAT32 + BF16[:4] + [row(4, "bf16", 15_000_000, "capped")], "bf16 seed 4 stopped unsolved at the 15M"),
     (FLOAT32 + SLOW, "bf16's median 7.10M frames is above float32's largest, 7.00M"),
+    (FLOAT32 + NARROW, None),
+    # a running run can only end above its frames so far (or capped): at 7.5M it settles the verdict
+    (FLOAT32 + NARROW + [row(6, "bf16", 7_500_000, "running")],
+     "bf16's median will be at least 7.03M frames, above float32's largest, 7.00M, however the running "
+     "runs end (seed 6: unsolved at 7.50M so far)"),
+    (FLOAT32 + NARROW + [row(6, "bf16", 6_000_000, "running")], None),  # it may yet end below the bar
     (BF16, "no float32 seed has solved"),
     (FLOAT32 + BF16 + [row(9, "float32", 15_000_000, "capped")], None),  # an unsolved float32 run sets no bar
     # a GPU's runs are a class of their own: they neither count as bf16 nor raise float32's bar
