@@ -53,7 +53,8 @@ def not_proven(rows: list[seeds.Row]) -> str | None:
     float32 run's. A run still running can only end above its frames so far, or capped: where
     those frames already lift the median above the bar, the verdict is settled before it ends."""
     float32 = [r.frames for r in seeds.pool(rows, "float32") if r.state == "solved"]
-    bf16 = [r for r in seeds.pool(rows, "bf16") if r.state != "running"]
+    pooled = seeds.pool(rows, "bf16")
+    bf16 = [r for r in pooled if r.state != "running"]
     if len(bf16) < BF16_RUNS:
         return f"{len(bf16)} bf16 seed{'s' * (len(bf16) != 1)} finished, not yet {BF16_RUNS}"
     unsolved = [r for r in bf16 if r.state != "solved"]
@@ -65,8 +66,8 @@ def not_proven(rows: list[seeds.Row]) -> str | None:
     if median > max(float32):
         return (f"bf16's median {median / 1e6:.2f}M frames is above float32's largest, "
                 f"{max(float32) / 1e6:.2f}M")
-    running = [r for r in seeds.pool(rows, "bf16") if r.state == "running"]
-    least = statistics.median([r.frames for r in bf16 + running])
+    running = [r for r in pooled if r.state == "running"]
+    least = statistics.median(r.frames for r in pooled)
     if least > max(float32):
         named = ", ".join(f"seed {r.seed}: unsolved at {r.frames / 1e6:.2f}M so far" for r in running)
         return (f"bf16's median will be at least {least / 1e6:.2f}M frames, above float32's largest, "
