@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 from catch_env import CatchVectorEnv
-from conftest import ROOT, model_data, scalars
+from conftest import ENV, ROOT, model_data, scalars
 from PIL import Image
 
 import train_a2c_pong as t
@@ -167,3 +167,34 @@ def test_the_bench_times_acting_and_the_update_inside_a_real_training_run(tmp_pa
         result = t.train(cfg, env=CatchVectorEnv(8))
     assert 0 < phases.inference and 0 < phases.update and phases.inference + phases.update < result.seconds
     assert t.a2c_update.__name__ == "a2c_update"  # the script's own functions are back
+
+
+def gpu_train(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """tools/gpu_train.sh as a device call runs it, with this Python for the box's."""
+    return subprocess.run(["bash", str(ROOT / "tools" / "gpu_train.sh"), *args], capture_output=True,
+                          text=True, timeout=300, env={**ENV, "PYTHON": sys.executable, **env})
+
+
+@pytest.mark.slow
+def test_a_gpu_run_goes_on_across_calls_through_files_the_device_tool_returns(tmp_path):
+    """Each call's run folder comes back in files of at most 16 MiB (the checkpoint in parts),
+    joins here byte for byte, and the next call resumes it where it stopped (here on the CPU)."""
+    box, here = tmp_path / "box", tmp_path / "here"
+    proc = gpu_train("start", GPU_RUN=str(box), OUT=str(tmp_path / "out1"), ARGS="--envs 2 --max-frames 300")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (run,) = box.iterdir()
+    back = tmp_path / "out1" / run.name
+    parts = sorted(back.glob("checkpoint.pt.part-*"))
+    assert len(parts) >= 2 and all(p.stat().st_size <= 16 * 2**20 for p in parts)
+    assert {p.name for p in back.iterdir()} - {p.name for p in parts} == {
+        "config.json", *(p.name for p in run.glob("events.out.tfevents.*"))}
+    assert "exit status 0" in (tmp_path / "out1" / "gpu_train.log").read_text()
+    proc = gpu_train("join", str(tmp_path / "out1"), GPU_RUN=str(here))
+    assert proc.returncode == 0 and "frame 300," in proc.stdout, proc.stdout + proc.stderr
+    assert (here / run.name / "checkpoint.pt").read_bytes() == (run / "checkpoint.pt").read_bytes()
+    proc = gpu_train("resume", GPU_RUN=str(here), OUT=str(tmp_path / "out2"), ARGS="--max-frames 300")
+    assert proc.returncode == 0 and "resumed" in proc.stdout, proc.stdout + proc.stderr
+    proc = gpu_train("join", str(tmp_path / "out2"), GPU_RUN=str(here))
+    assert proc.returncode == 0 and "frame 600," in proc.stdout, proc.stdout + proc.stderr
+    assert len(list((here / run.name).glob("events.out.tfevents.*"))) == 2  # one per segment
+    assert gpu_train("start", GPU_RUN=str(here)).returncode == 2  # a second run would not be one run
