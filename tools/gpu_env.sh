@@ -10,10 +10,10 @@ PY=${PYTHON:-python3}
 
 gpu_packages() {
   local need="import gymnasium, ale_py, tensorboardX, ptan"
+  export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}  # where they go, and stay on a warm box
   $PY -c "$need" 2>/dev/null && return 0
   ls .whl/*.whl >/dev/null 2>&1 || { echo "the box lacks packages and there is no .whl/ to install"; return 2; }
   $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
     || return 2
-  export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
   $PY -c "$need" || return 2
 }
