@@ -901,11 +901,12 @@ def make_checkpoint(cfg: Config, net: AtariA2C, optimizer: torch.optim.Optimizer
     }
 
 
-def segment_record(cfg: Config, segment: int, frame: int) -> dict[str, Any]:
+def segment_record(cfg: Config, segment: int, frame: int, startup_s: float = 0.0) -> dict[str, Any]:
     """What may change from one segment of a run to the next (not its hyperparameters, which
-    --resume keeps), and where the segment began."""
+    --resume keeps), where the segment began, and its seconds before its event file (envs, network,
+    --compile), which a run's wall time counts (tools/plot_reward.py)."""
     return {"segment": segment, "frame": frame, "date": datetime.now().isoformat(timespec="seconds"),
-            **{k: getattr(cfg, k) for k in CHANGING}}
+            "startup_s": round(startup_s, 1), **{k: getattr(cfg, k) for k in CHANGING}}
 
 
 def restore(ckpt: dict, net: AtariA2C, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
@@ -1307,7 +1308,7 @@ class Run:
     and opens the files; leaving it saves the last checkpoint."""
 
     def __init__(self, cfg: Config, resume: dict | None = None, run_dir: Path | None = None) -> None:
-        self.cfg, self.resume, self.dir = cfg, resume, run_dir
+        self.cfg, self.resume, self.dir, self.began = cfg, resume, run_dir, time.perf_counter()
         # A resumed run is segment k of its run: its envs take seeds no earlier segment took, and
         # numpy's and torch's streams go on from the checkpoint, so no segment replays another.
         self.segment = int(resume.get("segment", 0)) + 1 if resume is not None else 0
@@ -1350,7 +1351,8 @@ class Run:
             self._lock = lock_run(self.dir)
         self.frame = history["frame"] if history is not None else 0
         earlier = list(self.resume.get("segments", [])) if self.resume is not None else []
-        self.segments = [*earlier, segment_record(self.cfg, self.segment, self.frame)]
+        startup_s = time.perf_counter() - self.began
+        self.segments = [*earlier, segment_record(self.cfg, self.segment, self.frame, startup_s)]
         write_json({**saved_config(self.cfg), "segments": self.segments}, self.dir / "config.json")
         self.writer = SummaryWriter(logdir=str(self.dir))
         self.tracker = RewardTracker(self.writer, stop_reward=self.cfg.stop_reward)

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import re
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -146,7 +147,14 @@ def test_speed_and_stop_settings_may_change_on_resume_and_hyperparameters_may_no
 
 
 @pytest.mark.slow
-def test_each_segment_records_its_own_speed_and_stop_settings(tmp_path):
+def test_each_segment_records_its_own_speed_and_stop_settings(tmp_path, monkeypatch):
+    made = t.net_and_source
+
+    def slow_start(*args, **kwargs):  # envs and network that take a second to start
+        time.sleep(1.0)
+        return made(*args, **kwargs)
+
+    monkeypatch.setattr(t, "net_and_source", slow_start)
     first = t.train(catch_cfg(tmp_path, max_frames=300), env=CatchVectorEnv(8))
     ckpt = t.load_checkpoint(str(first.run_dir / "checkpoint.pt"))
     cfg, given = t.parse_args(["--resume", "x", "--stop-reward", "50", "--max-frames", "200"])
@@ -155,6 +163,7 @@ def test_each_segment_records_its_own_speed_and_stop_settings(tmp_path):
     segments = config["segments"]
     assert [(s["segment"], s["frame"], s["stop_reward"], s["max_frames"]) for s in segments] == [
         (0, 0, 100.0, 300), (1, 300, 50.0, 200)]
+    assert all(1.0 <= s["startup_s"] < 30 for s in segments)  # its start, counted in the run's wall time
     assert config["stop_reward"] == 50.0 and config["lr"] == t.Config().lr
     assert t.load_checkpoint(str(first.run_dir / "checkpoint.pt"))["segments"] == segments
 

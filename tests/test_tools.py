@@ -65,6 +65,15 @@ def test_the_csv_spans_a_resumed_run_and_leaves_out_the_pause(tmp_path):
     assert wall == sorted(wall)
     assert wall[-1] < first.seconds + second.seconds + 2  # the 3 s pause is not in it
     assert float(rows[-1]["reward_100"]) == round(second.mean_reward, 3)
+    config = json.loads((first.run_dir / "config.json").read_text())
+    config["segments"][1]["startup_s"] += 100  # as if the resumed segment took 100 s more to start
+    (first.run_dir / "config.json").write_text(json.dumps(config))
+    assert plot(str(first.run_dir), str(tmp_path / "r.png"), "--csv", str(out)).returncode == 0
+    with out.open() as f:
+        later = [float(r["wall_s"]) for r in csv.DictReader(f)]
+    resumed = [i for i, r in enumerate(rows) if int(r["frames"]) > 1500]
+    assert [round(later[i] - wall[i], 1) for i in resumed] == [100.0] * len(resumed)
+    assert later[:resumed[0]] == wall[:resumed[0]]  # the first segment's points as they were
 
 
 @pytest.mark.slow

@@ -5,10 +5,11 @@ and (with --csv) a CSV of every point.
     python tools/plot_reward.py runs/<run> reward_100.png [--csv reward_100.csv] [--stop-reward 18]
 
 Each segment of a run (the first, and one per --resume) writes its own event file, read here
-with tensorboard's EventAccumulator. Wall seconds count training time only: a segment's clock
-starts at its file's first event, and the time between segments (a stopped run waiting to be
-resumed) is left out, as is a killed segment's work past its last checkpoint, which the next
-segment trained again. The CSV's columns: frames, wall_s, games (finished so far), reward_100.
+with tensorboard's EventAccumulator. Wall seconds count each segment's start (envs, network,
+--compile: the seconds before its event file, which config.json records) and its training, from
+its file's first event. Left out: the time between segments (a stopped run waiting to be
+resumed), and a killed segment's work past its last checkpoint, which the next segment trained
+again. The CSV's columns: frames, wall_s, games (finished so far), reward_100.
 Needs matplotlib (in requirements-dev.txt) for the PNG.
 """
 
@@ -32,11 +33,14 @@ class Point(NamedTuple):
     reward_100: float
 
 
-def resume_frames(run_dir: Path) -> list[int]:
-    """The frames the run's segments began at (config.json's segment records), [] if it has none."""
+def segment_starts(run_dir: Path) -> list[tuple[int, float]]:
+    """(frame, startup_s) of each segment of the run, by frame (config.json's segment records), []
+    if it has none: where it began, and its seconds before its event file (envs, network,
+    --compile; 0 for runs from before the script recorded them)."""
     try:
-        return sorted(int(s["frame"]) for s in json.loads((run_dir / "config.json").read_text())["segments"])
-    except (OSError, ValueError, KeyError, TypeError):
+        records = json.loads((run_dir / "config.json").read_text())["segments"]
+        return sorted((int(s["frame"]), float(s.get("startup_s", 0.0))) for s in records)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return []
 
 
@@ -48,10 +52,12 @@ def load_points(run_dir: Path) -> list[Point]:
     files = sorted(run_dir.glob("events.out.tfevents.*"), key=lambda f: int(f.name.split(".")[3]))
     readers = [acc for acc in map(event_reader, files) if acc.Tags()["scalars"]]
     firsts = [min(e.step for tag in acc.Tags()["scalars"] for e in acc.Scalars(tag)) for acc in readers]
-    resumed = resume_frames(run_dir)
+    starts = segment_starts(run_dir)
+    resumed = [frame for frame, _ in starts]
     points: list[Point] = []
     offset = 0.0  # training seconds of the segments before this one
     for k, acc in enumerate(readers):
+        offset += next((s for frame, s in reversed(starts) if frame <= firsts[k]), 0.0)  # its startup
         start = acc.FirstEventTimestamp()
         cut = math.inf  # the last segment counts whole; another up to where the next one resumed
         if k + 1 < len(readers):
