@@ -901,7 +901,7 @@ def make_checkpoint(cfg: Config, net: AtariA2C, optimizer: torch.optim.Optimizer
     }
 
 
-def segment_record(cfg: Config, segment: int, frame: int, startup_s: float = 0.0) -> dict[str, Any]:
+def segment_record(cfg: Config, segment: int, frame: int, startup_s: float) -> dict[str, Any]:
     """What may change from one segment of a run to the next (not its hyperparameters, which
     --resume keeps), where the segment began, and its seconds before its event file (envs, network,
     --compile), which a run's wall time counts (tools/plot_reward.py)."""

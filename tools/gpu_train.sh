@@ -21,6 +21,7 @@ cd "$(dirname "$0")/.."
 root=${GPU_RUN:-gpu_run}
 out=${OUT:-/tmp/gpu_train_out}
 part=15M
+seconds=${SEGMENT_S:-540}
 
 the_run() {  # the one run folder under $root
   local runs=("$root"/*/config.json)
@@ -29,20 +30,21 @@ the_run() {  # the one run folder under $root
 }
 
 segment() {
-  local args=("$@") stamp flags code run
+  local args=("$@") stamp flags code run dest
   gpu_packages || return 2
   stamp=$(mktemp) && touch "$stamp"
   flags=$($PY tools/train_flags.py -- "${args[@]}" ${ARGS:-}) || return 2
-  echo "$PY train_a2c_pong.py $flags ${args[*]} ${ARGS:-} (for ${SEGMENT_S:-540} s)"
+  echo "$PY train_a2c_pong.py $flags ${args[*]} ${ARGS:-} (for $seconds s)"
   # shellcheck disable=SC2086
-  PYTHONUNBUFFERED=1 timeout -s TERM -k 120 "${SEGMENT_S:-540}" $PY train_a2c_pong.py $flags "${args[@]}" ${ARGS:-}
+  PYTHONUNBUFFERED=1 timeout -s TERM -k 120 "$seconds" $PY train_a2c_pong.py $flags "${args[@]}" ${ARGS:-}
   code=$?
   echo "gpu_train: the script ended with exit status $code (124 or 143: stopped by SIGTERM, as planned)"
   [ "$code" -eq 0 ] || [ "$code" -eq 124 ] || [ "$code" -eq 143 ] || return "$code"
   run=$(the_run) || return 2
-  mkdir -p "$out/$(basename "$run")"
-  split -b $part -d "$run/checkpoint.pt" "$out/$(basename "$run")/checkpoint.pt.part-"
-  find "$run" -maxdepth 1 -type f -newer "$stamp" ! -name checkpoint.pt -exec cp {} "$out/$(basename "$run")/" \;
+  dest=$out/$(basename "$run")
+  mkdir -p "$dest"
+  split -b $part -d "$run/checkpoint.pt" "$dest/checkpoint.pt.part-"
+  find "$run" -maxdepth 1 -type f -newer "$stamp" ! -name checkpoint.pt -exec cp {} "$dest/" \;
   rm -f "$stamp"
 }
 
