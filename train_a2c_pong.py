@@ -89,21 +89,17 @@ class AtariA2C(nn.Module):
         self.value = nn.Sequential(nn.Linear(conv_out, 512), nn.ReLU(), nn.Linear(512, 1))
 
     def forward(self, x: torch.Tensor, policy: bool = True, value: bool = True) -> Heads:
-        """uint8 frames in, (logits [B, n_actions], values [B, 1]) out; scaled by 1/256 as the notebook,
-        in the weights' float type (float32 but for --bf16's acting copy). Acting needs only the
-        logits and the last states only the values: `value=False` or `policy=False` leaves that
-        head out (None), the other's numbers unchanged (tests/test_network.py)."""
+        """uint8 frames in, scaled by 1/256 as the notebook; (logits, values) out. Acting needs
+        only the logits, the last states only the values: `value=False` or `policy=False` leaves
+        that head out (None), the other's numbers unchanged (tests/test_network.py)."""
         conv_out = self.conv(x.to(self.policy[0].weight.dtype) / 256).flatten(1)
         return self.policy(conv_out) if policy else None, self.value(conv_out) if value else None
 
 
 def unpack_batch(batch: Sequence[Any], net: AtariA2C, gamma: float, reward_steps: int,
                  device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """States (uint8), actions and N-step targets Q(s,a) = sum gamma^i r_i + gamma^N V(s_N).
-
-    V(s_N) is added only where the episode did not end inside the window. Frames travel to the
-    device once, as uint8; the targets are formed there.
-    """
+    """States (uint8), actions and N-step targets Q(s,a) = sum gamma^i r_i + gamma^N V(s_N), V(s_N)
+    only where the episode did not end inside the window; frames travel to the device as uint8."""
     states = torch.from_numpy(np.stack([np.asarray(e.state) for e in batch])).to(device)
     actions = torch.tensor([int(e.action) for e in batch], dtype=torch.long, device=device)
     targets = torch.tensor([float(e.reward) for e in batch], dtype=torch.float32, device=device)
@@ -154,12 +150,9 @@ def grad_stats(net: nn.Module) -> dict[str, torch.Tensor]:
 def a2c_update(net: AtariA2C, optimizer: torch.optim.Optimizer, states: torch.Tensor,
                actions: torch.Tensor, targets: torch.Tensor, cfg: Config,
                with_grad_stats: bool = True) -> dict[str, torch.Tensor]:
-    """One update; returns the notebook's metrics by name, as tensors on the device.
-
-    One backward pass of the total loss; with_grad_stats takes the notebook's two, the policy
-    loss first, for its gradient statistics, which are NaN otherwise (README, departure 8). The
-    one host sync checks the gradient norm before the step: a NaN never reaches the weights.
-    """
+    """One update; the notebook's metrics by name, as tensors on the device. with_grad_stats: the
+    notebook's two backward passes, policy loss first, for the gradient statistics (else NaN:
+    README, departure 8). The one host sync, on the gradient norm, keeps NaN off the weights."""
     optimizer.zero_grad()
     losses = a2c_losses(net, states, actions, targets, cfg.entropy_beta, cfg.baseline)
     rest = losses.entropy + losses.value
@@ -231,13 +224,10 @@ LOCKED, KEPT, REFUSED = "locked", "kept", "refused"  # what --resume does with a
 def setting(default: Any, help: str, check: tuple[str, Callable[[Any], bool]] | None = None,
             modes: tuple[str, ...] = (TRAIN,), on_resume: str | None = None, shown: str | None = None,
             **flag: Any) -> Any:
-    """A Config field: its default, its --help line, the check of a value given on the command
-    line, the modes that take it, and what --resume does with it: LOCKED (it shapes what is
-    learned: the checkpoint's value, and a flag that contradicts it is refused), KEPT (it changes
-    only speed or when to stop: the checkpoint's value unless the flag is given, recorded per
-    segment), REFUSED (it names a new run's folder: refused), None (this invocation's value).
-    `shown`: the default as --help says it, where the value alone would mislead; `flag`: more
-    argparse settings (choices, metavar, action)."""
+    """A Config field: default, --help line, check, the modes that take it, and what --resume
+    does with it: LOCKED (it shapes what is learned: the checkpoint's; a flag against it is
+    refused), KEPT (speed or when to stop: the checkpoint's unless given), REFUSED (a new run's
+    folder), None (this invocation's). `shown`: the default as --help says it; `flag`: argparse's."""
     meta = {"help": help, "check": check, "modes": modes, "on_resume": on_resume, "shown": shown,
             "flag": flag}
     return dataclasses.field(default=default, metadata=meta)
