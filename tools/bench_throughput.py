@@ -17,9 +17,10 @@ with the one head that acting (the policy) or the last states (the value) use, a
 
 The limits: the vector env alone (random actions) and the network alone (per 128 frames: 128/50
 acting forwards of 50 states with sampling, the last-state forward of 128 and one update, grad
-statistics every 10th) are timed for each of vector, compile, bf16 and bf16-compile; their serial
-sum is what that variant could reach, printed beside what it trained at. Machines here are
-shared and noisy: compare the ratios, measured in one run, rather than absolute numbers across runs.
+statistics every 10th) are timed for vector and for each of compile, bf16 and bf16-compile that
+trained; their serial sum is what that variant could reach, printed beside what it trained at.
+Machines here are shared and noisy: compare the ratios, measured in one run, rather than absolute
+numbers across runs.
 """
 
 from __future__ import annotations
@@ -199,12 +200,13 @@ def heads_ms(device: torch.device, n: int, head: str, repeats: int = 30) -> tupl
 
 
 def limits(rows: dict, device: torch.device, envs: int) -> None:
-    """Each variant's serial limit (env alone + network alone per 128 frames) beside its training fps."""
+    """The serial limit (env alone + network alone per 128 frames) of the default and of each of
+    compile, bf16 and bf16-compile that trained, beside its training fps."""
     env = env_fps(envs)
     per_frame_env = 1 / env
     print(f"limits: the vector env alone {env:,.0f} frames/s ({envs} envs, random actions)")
     print(f"{'variant':12} {'net ms/128':>10} {'limit fps':>9} {'trained':>8} {'of limit':>8}")
-    for variant in ("vector", "compile", "bf16", "bf16-compile"):
+    for variant in [v for v in ("vector", "compile", "bf16", "bf16-compile") if v == "vector" or v in rows]:
         ms = network_ms(variant, device, envs)
         if isinstance(ms, str):
             print(f"{variant:12} refused: {ms}")
