@@ -34,7 +34,7 @@ import typing
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn
 
 try:
     import gymnasium as gym
@@ -113,13 +113,7 @@ def unpack_batch(batch: Sequence[Any], net: AtariA2C, gamma: float, reward_steps
     return states, actions, targets
 
 
-@dataclasses.dataclass
-class Losses:
-    policy: torch.Tensor
-    value: torch.Tensor
-    entropy: torch.Tensor
-    advantage: torch.Tensor
-    values: torch.Tensor
+Losses = collections.namedtuple("Losses", "policy value entropy advantage values")
 
 
 def a2c_losses(net: AtariA2C, states: torch.Tensor, actions: torch.Tensor, targets: torch.Tensor,
@@ -341,18 +335,6 @@ def check_bf16(device: torch.device) -> None:
                          f"would run slower than float32; {NO_BF16}")
 
 
-def device_line(device: torch.device, cfg: Config) -> str:
-    """Where training runs, said once at the start: a CPU run on a GPU box shows at once."""
-    if device.type == "cuda":
-        return f"training on cuda: {torch.cuda.get_device_name(device)}"
-    line = f"training on {device.type}: {torch.get_num_threads()} torch threads"
-    if cfg.backend == "vector":
-        line += f", {cfg.env_threads or os.cpu_count() or 1} env threads"
-    if torch.cuda.is_available():
-        line += " (a CUDA GPU is present: add --cuda to train on it)"
-    return line
-
-
 def seed_everything(seed: int) -> None:
     """numpy drives ptan's action sampling, torch the vector backend's and the weights."""
     np.random.seed(seed)
@@ -360,12 +342,19 @@ def seed_everything(seed: int) -> None:
 
 
 def prepare(cfg: Config, device: torch.device) -> None:
-    """Check --bf16, set torch's threads, say where training runs, and seed."""
+    """Check --bf16, set torch's threads, say where training runs (so that a CPU run on a GPU box
+    shows at once), and seed."""
     if cfg.bf16:
         check_bf16(device)
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
-    print(device_line(device, cfg), flush=True)
+    if device.type == "cuda":
+        where = torch.cuda.get_device_name(device)
+    else:
+        where = f"{torch.get_num_threads()} torch threads"
+        where += f", {cfg.env_threads or os.cpu_count() or 1} env threads" if cfg.backend == "vector" else ""
+        where += " (a CUDA GPU is present: add --cuda to train on it)" if torch.cuda.is_available() else ""
+    print(f"training on {device.type}: {where}", flush=True)
     seed_everything(cfg.seed)
 
 
@@ -460,18 +449,10 @@ def compile_net(net: AtariA2C, acting: Callable[..., Heads], device: torch.devic
 # ---------------------------------------------------------------------------------------------
 
 
-class VectorEnv(Protocol):
-    """What training needs of a batch of envs (ale-py's AtariVectorEnv has it): stacked uint8
-    frames, and an episode that ends in `step` reset in that step ("SameStep" autoreset)."""
-
-    single_observation_space: gym.spaces.Box
-    single_action_space: gym.spaces.Discrete
-
-    def reset(self, *, seed: int | None = None) -> tuple[np.ndarray, dict]: ...
-
-    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]: ...
-
-    # send(actions) then recv() is step(actions) split in two; needed only by --async-envs.
+# What training needs of a batch of envs, which ale-py's AtariVectorEnv has: reset, and step on
+# stacked uint8 frames where an episode that ends is reset in the same step ("SameStep" autoreset);
+# for --async-envs, step split in two: send(actions), then recv().
+VectorEnv = Any
 
 
 def _register_ale() -> None:
@@ -680,38 +661,35 @@ def policy_sampler(net: Callable[..., Heads], device: torch.device,
     return act
 
 
-def placed(net: AtariA2C, cfg: Config, device: torch.device) -> tuple[AtariA2C, Callable[..., Heads], float]:
-    """The net placed on the device, what acts (--bf16's copy or the net), both compiled with
-    --compile, and the seconds that took."""
-    net = place(net, device, cfg.bf16)
-    acting = Bf16Copy(net) if cfg.bf16 else net
-    return net, acting, compile_net(net, acting, device, cfg.envs, cfg.batch_size) if cfg.compile else 0.0
-
-
 def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | Sequence[gym.Env] | None = None,
                    env_seed: int | None = None) -> tuple[AtariA2C, Any, float]:
-    """The network and the backend's experience source, on Pong (env i seeded with env_seed + i,
-    default the run's seed) or on `env` (a VectorEnv, or for ptan a list of gymnasium envs), and
-    --compile's seconds."""
+    """The network placed on the device, what acts (--bf16's copy or the net; both compiled with
+    --compile), the backend's experience source on Pong (env i seeded with env_seed + i, default
+    the run's seed) or on `env` (a VectorEnv, or for ptan a list of gymnasium envs), and the
+    seconds --compile took."""
     env_seed = cfg.seed if env_seed is None else env_seed
-    if cfg.async_envs and cfg.backend == "ptan":
-        raise UsageError("--async-envs works with --backend vector only (ptan's source steps its own envs)")
+    if cfg.backend == "ptan":
+        if cfg.async_envs:
+            raise UsageError("--async-envs works with --backend vector only (ptan's source steps its own "
+                             "envs)")
+        env = list(env) if env is not None else [make_pong_env(i, env_seed, sticky=cfg.sticky)
+                                                 for i in range(cfg.envs)]
+        space = env[0].observation_space.shape, env[0].action_space.n
+    else:
+        env = env if env is not None else make_vector_env(cfg.envs, cfg.env_threads, cfg.sticky)
+        if cfg.async_envs and not hasattr(env, "send"):
+            raise UsageError("--async-envs needs an environment with send/recv (ale-py's vector env)")
+        space = env.single_observation_space.shape, env.single_action_space.n
+    net = place(AtariA2C(*space), device, cfg.bf16)
+    acting = Bf16Copy(net) if cfg.bf16 else net
+    seconds = compile_net(net, acting, device, cfg.envs, cfg.batch_size) if cfg.compile else 0.0
     if cfg.backend == "ptan":
         import ptan
 
-        envs = list(env) if env is not None else [make_pong_env(i, env_seed, sticky=cfg.sticky)
-                                                   for i in range(cfg.envs)]
-        shape, n_actions = envs[0].observation_space.shape, envs[0].action_space.n
-        net, acting, seconds = placed(AtariA2C(shape, n_actions), cfg, device)
         agent = ptan.agent.PolicyAgent(model=lambda x: acting(x, value=False)[0], apply_softmax=True,
                                        device=device)
-        return net, ptan.experience.ExperienceSourceFirstLast(envs, agent, gamma=cfg.gamma,
+        return net, ptan.experience.ExperienceSourceFirstLast(env, agent, gamma=cfg.gamma,
                                                               steps_count=cfg.reward_steps), seconds
-    env = env if env is not None else make_vector_env(cfg.envs, cfg.env_threads, cfg.sticky)
-    if cfg.async_envs and not hasattr(env, "send"):
-        raise UsageError("--async-envs needs an environment with send/recv (ale-py's vector env)")
-    space = env.single_observation_space.shape, env.single_action_space.n
-    net, acting, seconds = placed(AtariA2C(*space), cfg, device)
     source = VectorExperienceSource(env, policy_sampler(acting, device), cfg.gamma, cfg.reward_steps,
                                     seed=env_seed, overlap=cfg.async_envs)
     return net, source, seconds
@@ -723,7 +701,7 @@ def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | Sequence[
 
 HYPERPARAMETERS = tuple(f.name for f in dataclasses.fields(Config) if f.metadata["on_resume"] == LOCKED)
 PER_SEGMENT = tuple(f.name for f in dataclasses.fields(Config) if f.metadata["on_resume"] == KEPT)
-CHANGING = tuple(f.name for f in dataclasses.fields(Config)  # what segment_record keeps per segment
+CHANGING = tuple(f.name for f in dataclasses.fields(Config)  # what a run's segments may change
                  if TRAIN in f.metadata["modes"] and f.metadata["on_resume"] not in (LOCKED, REFUSED))
 
 
@@ -875,28 +853,6 @@ def set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     if state["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def make_checkpoint(cfg: Config, net: AtariA2C, optimizer: torch.optim.Optimizer, history: dict[str, Any],
-                    segment: int = 0, seconds: float = 0.0, segments: Sequence[dict] = ()) -> dict:
-    """Everything --resume needs (`history`: the frame and the reward record, RewardTracker.history),
-    plus how the run was made: its training seconds so far and each segment's settings."""
-    if not all(bool(torch.isfinite(p).all()) for p in net.parameters()):
-        raise NonFiniteError("refusing to save non-finite weights")
-    return {
-        "model": on_cpu(net.state_dict()), "optimizer": on_cpu(optimizer.state_dict()),
-        **history, "config": saved_config(cfg), "versions": versions(),
-        "pipeline": pipeline(cfg.backend, cfg.sticky), "segment": segment, "rng": rng_state(),
-        "seconds": seconds, "segments": list(segments),
-    }
-
-
-def segment_record(cfg: Config, segment: int, frame: int, startup_s: float) -> dict[str, Any]:
-    """What may change from one segment of a run to the next (not its hyperparameters, which
-    --resume keeps), where the segment began, and its seconds before its event file (envs, network,
-    --compile), which a run's wall time counts (tools/plot_reward.py)."""
-    return {"segment": segment, "frame": frame, "date": datetime.now().isoformat(timespec="seconds"),
-            "startup_s": round(startup_s, 1), **{k: getattr(cfg, k) for k in CHANGING}}
 
 
 def restore(ckpt: dict, net: AtariA2C, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
@@ -1158,23 +1114,6 @@ def runs_as_the_seeds(cfg: Config) -> bool:
     return all(getattr(cfg, k) == getattr(DEFAULT, k) for k in AS_THE_SEEDS)
 
 
-def check_writable_folder(folder: Path, flag: str) -> None:
-    """`folder` is, or can be made, a folder we may write in: checked before any work."""
-    existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())
-    if not existing.is_dir():
-        raise UsageError(f"{flag} {folder}: {existing} is a file, not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"{flag} {folder}: cannot write in {existing} (permission denied)")
-
-
-def check_seeds(cfg: Config, segment: int) -> None:
-    """Env i of segment k takes seed + k * envs + i, which ALE takes only below 2**32."""
-    last = cfg.seed + (segment + 1) * cfg.envs - 1
-    if last >= 2**32:
-        raise UsageError(f"--seed {cfg.seed}: env i takes seed + i, and with --envs {cfg.envs} (segment "
-                         f"{segment} of its run) that reaches {last}, above 2**32 - 1; take a smaller seed")
-
-
 def new_run_dir(cfg: Config) -> Path:
     """A fresh folder per run: runs/<date>_<host>-pong-a2c[-name][-k]."""
     stem = f"{datetime.now():%Y%m%d-%H%M%S}_{socket.gethostname()}-pong-a2c"
@@ -1271,13 +1210,6 @@ def waiting_runs(runs_dir: str) -> list[tuple[Path, int]]:
     return stopped
 
 
-def busy_runs(runs_dir: str, mine: Path | None = None) -> list[Path]:
-    """The run folders in runs_dir that another process trains now (training_now), but `mine`."""
-    root = Path(runs_dir)
-    folders = sorted(d for d in root.iterdir() if (d / "config.json").is_file()) if root.is_dir() else []
-    return [d for d in folders if d != mine and training_now(d)]
-
-
 @dataclasses.dataclass
 class TrainResult:
     run_dir: Path
@@ -1303,8 +1235,16 @@ class Run:
         # numpy's and torch's streams go on from the checkpoint, so no segment replays another.
         self.segment = int(resume.get("segment", 0)) + 1 if resume is not None else 0
         self.env_seed = cfg.seed + self.segment * cfg.envs
-        check_seeds(cfg, self.segment)
-        check_writable_folder(run_dir or Path(cfg.runs_dir), "--resume" if run_dir else "--runs-dir")
+        if self.env_seed + cfg.envs > 2**32:  # ALE takes seeds below 2**32 only
+            raise UsageError(f"--seed {cfg.seed}: env i takes seed + i, and with --envs {cfg.envs} (segment "
+                             f"{self.segment} of its run) that reaches {self.env_seed + cfg.envs - 1}, above "
+                             "2**32 - 1; take a smaller seed")
+        folder, flag = (run_dir, "--resume") if run_dir else (Path(cfg.runs_dir), "--runs-dir")
+        existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())  # before any work
+        if not existing.is_dir():
+            raise UsageError(f"{flag} {folder}: {existing} is a file, not a folder")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise UsageError(f"{flag} {folder}: cannot write in {existing} (permission denied)")
         if resume is not None and solves(resume["rewards"], cfg.stop_reward):
             mean = float(np.mean(resume["rewards"][-100:]))
             raise UsageError(f"{run_dir} is solved: its last 100 games average {mean:+.2f}, above "
@@ -1333,16 +1273,22 @@ class Run:
                 print(f"note: {path.parent} stopped unsolved at frame {frame:,}{older if more else ''}; this "
                       f"starts a new run. To go on with that one instead: {resume_command(path, self.cfg)}",
                       flush=True)
-        for other in busy_runs(self.cfg.runs_dir if self.dir is None else str(self.dir.parent), self.dir):
-            print(f"note: {other} is training now in another process: the two runs share this machine's "
-                  "cores", flush=True)
+        root = Path(self.cfg.runs_dir) if self.dir is None else self.dir.parent
+        for other in sorted(root.iterdir()) if root.is_dir() else []:
+            if other != self.dir and (other / "config.json").is_file() and training_now(other):
+                print(f"note: {other} is training now in another process: the two runs share this "
+                      "machine's cores", flush=True)
         if self.dir is None:
             self.dir = new_run_dir(self.cfg)
             self._lock = lock_run(self.dir)
         self.frame = history["frame"] if history is not None else 0
         earlier = list(self.resume.get("segments", [])) if self.resume is not None else []
-        startup_s = time.perf_counter() - self.began
-        self.segments = [*earlier, segment_record(self.cfg, self.segment, self.frame, startup_s)]
+        # What may change from one segment of the run to the next, where it began, and its seconds
+        # before its event file (envs, network, --compile), which the run's wall time counts.
+        self.segments = [*earlier, {"segment": self.segment, "frame": self.frame,
+                                    "date": datetime.now().isoformat(timespec="seconds"),
+                                    "startup_s": round(time.perf_counter() - self.began, 1),
+                                    **{k: getattr(self.cfg, k) for k in CHANGING}}]
         write_json({**saved_config(self.cfg), "segments": self.segments}, self.dir / "config.json")
         self.writer = SummaryWriter(logdir=str(self.dir))
         self.tracker = RewardTracker(self.writer, stop_reward=self.cfg.stop_reward)
@@ -1425,12 +1371,17 @@ class Run:
                            self.stop.signal, self.seconds, self.compile_seconds)
 
     def _checkpoint(self) -> Path:
+        """Everything --resume needs, and how the run was made: its training seconds so far and each
+        segment's settings. Also a model file: --play takes it."""
+        if not all(bool(torch.isfinite(p).all()) for p in self.net.parameters()):
+            raise NonFiniteError("refusing to save non-finite weights")
         path = self.dir / "checkpoint.pt"
-        history = self.tracker.history(self.frame)
-        seconds = self.seconds_before + time.perf_counter() - self.started
-        ckpt = make_checkpoint(self.cfg, self.net, self.optimizer, history, self.segment, seconds,
-                               self.segments)
-        atomic_save(ckpt, path)  # also a model file: --play takes it
+        atomic_save({"model": on_cpu(self.net.state_dict()), "optimizer": on_cpu(self.optimizer.state_dict()),
+                     **self.tracker.history(self.frame), "config": saved_config(self.cfg),
+                     "versions": versions(), "pipeline": pipeline(self.cfg.backend, self.cfg.sticky),
+                     "segment": self.segment, "rng": rng_state(),
+                     "seconds": self.seconds_before + time.perf_counter() - self.started,
+                     "segments": self.segments}, path)
         return path
 
     def _save_best(self, force: bool) -> None:
@@ -1689,23 +1640,6 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, set[str]]:
     return Config(**given), set(given)
 
 
-# What each mode imports on its way (ptan: its ExperienceFirstLast; it imports stable-baselines3).
-NEEDS = {TRAIN: ("ale_py", "tensorboardX", "ptan"), PLAY: ("ale_py",)}
-
-
-def check_packages(mode: str) -> None:
-    """Import what the mode needs before any work: a package left out costs one line, not a run."""
-    for name in NEEDS[mode]:
-        importlib.import_module(name)
-
-
-def missing_package(module: str) -> str:
-    """What to do about a module that is not installed; ptan's own step is the one people miss."""
-    name = module.split(".")[0]
-    fix = "pip install --no-deps ptan==0.8.1" if name == "ptan" else "pip install -r requirements.txt"
-    return f"{name} is not installed: {fix} (make setup installs all it needs)"
-
-
 def check_modes(given: set[str]) -> None:
     """Refuse an option that the chosen mode would ignore: one line, exit status 2."""
     fields = {f.name: f.metadata["modes"] for f in dataclasses.fields(Config)}
@@ -1731,7 +1665,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         cfg, given = parse_args(argv)
         check_modes(given)
-        check_packages(PLAY if cfg.play is not None else TRAIN)
+        # What the mode imports on its way, imported before any work: a package left out costs one
+        # line, not a run (ptan: its ExperienceFirstLast; ptan imports stable-baselines3).
+        for name in ("ale_py",) if cfg.play is not None else ("ale_py", "tensorboardX", "ptan"):
+            importlib.import_module(name)
         if cfg.play is not None:
             torch.set_num_threads(cfg.torch_threads or 1)  # one frame at a time: more threads only spin
             stopped_by = play(cfg.play, cfg.episodes, cfg.record, pick_device(cfg.cuda), cfg.seed, cfg.greedy,
@@ -1751,8 +1688,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NonFiniteError as e:
         print(f"error: {e}; training stopped, the files on disk are the last good ones", file=sys.stderr)
         return 3
-    except ModuleNotFoundError as e:
-        print(f"error: {missing_package(str(e.name))}", file=sys.stderr)
+    except ModuleNotFoundError as e:  # ptan's own install step is the one people miss
+        name = str(e.name).split(".")[0]
+        fix = "pip install --no-deps ptan==0.8.1" if name == "ptan" else "pip install -r requirements.txt"
+        print(f"error: {name} is not installed: {fix} (make setup installs all it needs)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # before the training or play loop took the signal: nothing to save
         print("interrupted", file=sys.stderr)
