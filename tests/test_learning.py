@@ -79,7 +79,8 @@ def test_flipped_policy_loss_sign_does_not_learn(tmp_path, monkeypatch, learned)
     real = t.a2c_losses
 
     def flipped(*args, **kwargs):
-        return dataclasses.replace(real(*args, **kwargs), policy=-real(*args, **kwargs).policy)
+        losses = real(*args, **kwargs)
+        return losses._replace(policy=-losses.policy)
 
     monkeypatch.setattr(t, "a2c_losses", flipped)
     assert not train_catch(tmp_path, sabotage_budget(learned)).solved
