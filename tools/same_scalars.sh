@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Whether two trees of the script train alike: the default command's first $FRAMES frames (seed 42),
+# by default and, where this CPU computes in bfloat16 natively, with --bf16, run from each tree; their
+# scalars (tools/scalars.py: every one but the wall-clock fps) compared byte for byte with cmp.
+#
+#   bash tools/same_scalars.sh 699a80f HEAD     # a commit each, or . for the working tree
+#
+# Prints "same" or "differ" per mode and exits 0 only if every mode is the same. FRAMES (60000),
+# PYTHON (.venv/bin/python) and KEEP (a folder for the runs and the JSON dumps; else a temporary one,
+# removed) may be set. Both runs of a mode share the machine's load, never its numbers: run it alone
+# only for the time it takes.
+set -euo pipefail
+[ $# -eq 2 ] || { echo "usage: bash tools/same_scalars.sh BEFORE AFTER (commits, or . for the working tree)" >&2; exit 2; }
+cd "$(dirname "$0")/.."
+root=$PWD
+py=$(realpath "${PYTHON:-.venv/bin/python}")
+frames=${FRAMES:-60000}
+work=${KEEP:-$(mktemp -d)}
+mkdir -p "$work"
+[ -n "${KEEP:-}" ] || trap 'git -C "$root" worktree prune; rm -rf "$work"' EXIT
+
+tree() {  # the folder that holds the script of $1: a detached worktree of a commit, or this one
+    if [ "$1" = . ]; then echo "$root"; return; fi
+    local dir="$work/tree-$2"
+    rm -rf "$dir"
+    git -C "$root" worktree add -q --detach "$dir" "$1" >&2
+    echo "$dir"
+}
+
+before=$(tree "$1" before)
+after=$(tree "$2" after)
+modes=(default)
+if "$py" -c "import sys, train_a2c_pong as t; sys.exit(not t.cpu_has_bf16())" 2>/dev/null; then
+    modes+=(bf16)
+fi
+summary='import json, sys; d = json.load(open(sys.argv[1])); print(len(d), "tags,", len(d.get("reward", [])), "games")'
+status=0
+for mode in "${modes[@]}"; do
+    flags=(--max-frames "$frames" --name s)
+    [ "$mode" = bf16 ] && flags+=(--bf16)
+    for side in before after; do
+        dir=$before; [ $side = after ] && dir=$after
+        rm -rf "$work/runs-$side-$mode"
+        (cd "$dir" && "$py" train_a2c_pong.py "${flags[@]}" --runs-dir "$work/runs-$side-$mode" \
+            > "$work/$side-$mode.log" 2>&1) || { echo "error: the $side run ($mode) failed: $work/$side-$mode.log" >&2; exit 2; }
+        "$py" tools/scalars.py "$work/runs-$side-$mode"/*-s > "$work/$side-$mode.json"
+    done
+    if cmp -s "$work/before-$mode.json" "$work/after-$mode.json"; then
+        echo "same   $mode: $1 and $2, $frames frames, $("$py" -c "$summary" "$work/after-$mode.json")"
+    else
+        echo "differ $mode: $1 and $2, $frames frames (cmp: $(cmp "$work/before-$mode.json" "$work/after-$mode.json" | head -1))"
+        status=1
+    fi
+done
+for side in before after; do
+    dir=$before; [ $side = after ] && dir=$after
+    [ "$dir" = "$root" ] || git -C "$root" worktree remove --force "$dir"
+done
+exit $status
