@@ -212,21 +212,21 @@ def test_a_gpu_run_goes_on_across_calls_through_files_the_device_tool_returns(tm
 @pytest.mark.slow
 def test_the_scalar_check_tells_a_tree_that_trains_alike_from_one_that_does_not(tmp_path):
     """tools/same_scalars.sh, which the slimming's "same numbers" rest on: the same commit twice is
-    the same in every mode it runs; a tree with another discount factor differs, exit status 1."""
+    the same; a tree with another discount factor differs, exit status 1 (the default mode only, to
+    keep the suite short: --bf16 is the same command with one more flag)."""
     repo = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True, timeout=120)
     script = repo / "train_a2c_pong.py"
     script.write_text(script.read_text().replace("GAMMA = 0.99", "GAMMA = 0.98", 1))
-    env = {**ENV, "FRAMES": "300", "PYTHON": sys.executable}
+    env = {**ENV, "FRAMES": "300", "PYTHON": sys.executable, "MODES": "default"}
 
     def check(before: str, after: str) -> subprocess.CompletedProcess:
         return subprocess.run(["bash", "tools/same_scalars.sh", before, after], capture_output=True,
                               text=True, timeout=600, env=env, cwd=repo)
 
     same, differ = check("HEAD", "HEAD"), check("HEAD", ".")
-    modes = ["default", *(["bf16"] if t.cpu_has_bf16() else [])]
     assert same.returncode == 0, same.stdout + same.stderr
-    assert [line.split()[:2] for line in same.stdout.splitlines()] == [["same", f"{m}:"] for m in modes]
+    assert [line.split()[:2] for line in same.stdout.splitlines()] == [["same", "default:"]]
     assert differ.returncode == 1, differ.stdout + differ.stderr
-    assert [line.split()[:2] for line in differ.stdout.splitlines()] == [["differ", f"{m}:"] for m in modes]
+    assert [line.split()[:2] for line in differ.stdout.splitlines()] == [["differ", "default:"]]
     assert not list((repo / ".git" / "worktrees").glob("*"))  # its worktrees are gone

@@ -6,14 +6,17 @@
 #   bash tools/same_scalars.sh 699a80f HEAD     # a commit each, or . for the working tree
 #
 # Prints "same" or "differ" per mode and exits 0 only if every mode is the same. FRAMES (60000),
-# PYTHON (.venv/bin/python) and KEEP (a folder for the runs and the JSON dumps; else a temporary one,
-# removed) may be set. Both runs of a mode share the machine's load, never its numbers: run it alone
+# PYTHON (.venv/bin/python), MODES ("default bf16", or "default" on a CPU without native bf16) and
+# KEEP (a folder for the runs and the JSON dumps; else a temporary one, removed) may be set. Both runs of a mode share the machine's load, never its numbers: run it alone
 # only for the time it takes.
 set -euo pipefail
-[ $# -eq 2 ] || { echo "usage: bash tools/same_scalars.sh BEFORE AFTER (commits, or . for the working tree)" >&2; exit 2; }
+if [ $# -ne 2 ]; then
+    echo "usage: bash tools/same_scalars.sh BEFORE AFTER (commits, or . for the working tree)" >&2
+    exit 2
+fi
 cd "$(dirname "$0")/.."
 root=$PWD
-py=$(realpath "${PYTHON:-.venv/bin/python}")
+py=$(realpath -s "${PYTHON:-.venv/bin/python}")  # -s: a venv's python is a link to the base one
 frames=${FRAMES:-60000}
 work=${KEEP:-$(mktemp -d)}
 mkdir -p "$work"
@@ -23,7 +26,8 @@ tree() {  # the folder that holds the script of $1: a detached worktree of a com
     if [ "$1" = . ]; then echo "$root"; return; fi
     local dir="$work/tree-$2"
     rm -rf "$dir"
-    git -C "$root" worktree add -q --detach "$dir" "$1" >&2
+    git -C "$root" worktree prune
+    git -C "$root" worktree add -q --detach "$dir" "$1" >&2 || return 1
     echo "$dir"
 }
 
@@ -33,7 +37,9 @@ modes=(default)
 if "$py" -c "import sys, train_a2c_pong as t; sys.exit(not t.cpu_has_bf16())" 2>/dev/null; then
     modes+=(bf16)
 fi
-summary='import json, sys; d = json.load(open(sys.argv[1])); print(len(d), "tags,", len(d.get("reward", [])), "games")'
+read -r -a modes <<< "${MODES:-${modes[*]}}"
+summary='import json, sys; d = json.load(open(sys.argv[1]))
+print(len(d), "tags,", len(d.get("reward", [])), "games")'
 status=0
 for mode in "${modes[@]}"; do
     flags=(--max-frames "$frames" --name s)
@@ -42,13 +48,18 @@ for mode in "${modes[@]}"; do
         dir=$before; [ $side = after ] && dir=$after
         rm -rf "$work/runs-$side-$mode"
         (cd "$dir" && "$py" train_a2c_pong.py "${flags[@]}" --runs-dir "$work/runs-$side-$mode" \
-            > "$work/$side-$mode.log" 2>&1) || { echo "error: the $side run ($mode) failed: $work/$side-$mode.log" >&2; exit 2; }
+            > "$work/$side-$mode.log" 2>&1) || {
+            echo "error: the $side run ($mode) failed:" >&2
+            tail -3 "$work/$side-$mode.log" >&2
+            exit 2
+        }
         "$py" tools/scalars.py "$work/runs-$side-$mode"/*-s > "$work/$side-$mode.json"
     done
     if cmp -s "$work/before-$mode.json" "$work/after-$mode.json"; then
         echo "same   $mode: $1 and $2, $frames frames, $("$py" -c "$summary" "$work/after-$mode.json")"
     else
-        echo "differ $mode: $1 and $2, $frames frames (cmp: $(cmp "$work/before-$mode.json" "$work/after-$mode.json" | head -1))"
+        first=$(cmp "$work/before-$mode.json" "$work/after-$mode.json" | head -1 || true)
+        echo "differ $mode: $1 and $2, $frames frames (cmp: $first)"
         status=1
     fi
 done
