@@ -212,13 +212,13 @@ def test_a_gpu_run_goes_on_across_calls_through_files_the_device_tool_returns(tm
 @pytest.mark.slow
 def test_the_scalar_check_tells_a_tree_that_trains_alike_from_one_that_does_not(tmp_path):
     """tools/same_scalars.sh, which the slimming's "same numbers" rest on: the same commit twice is
-    the same; a tree with another discount factor differs, exit status 1 (the default mode only, to
-    keep the suite short: --bf16 is the same command with one more flag)."""
+    the same; a tree with another discount factor differs, exit status 1 (the default mode only and
+    4 envs, to keep the suite short: --bf16 is the same command with one more flag)."""
     repo = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True, timeout=120)
     script = repo / "train_a2c_pong.py"
     script.write_text(script.read_text().replace("GAMMA = 0.99", "GAMMA = 0.98", 1))
-    env = {**ENV, "FRAMES": "300", "PYTHON": sys.executable, "MODES": "default"}
+    env = {**ENV, "FRAMES": "300", "PYTHON": sys.executable, "MODES": "default", "ARGS": "--envs 4"}
 
     def check(before: str, after: str) -> subprocess.CompletedProcess:
         return subprocess.run(["bash", "tools/same_scalars.sh", before, after], capture_output=True,

@@ -6,8 +6,9 @@
 #   bash tools/same_scalars.sh 699a80f HEAD     # a commit each, or . for the working tree
 #
 # Prints "same" or "differ" per mode and exits 0 only if every mode is the same. FRAMES (60000),
-# PYTHON (.venv/bin/python), MODES ("default bf16", or "default" on a CPU without native bf16) and
-# KEEP (a folder for the runs and the JSON dumps; else a temporary one, removed) may be set. Both runs of a mode share the machine's load, never its numbers: run it alone
+# PYTHON (.venv/bin/python), MODES ("default bf16", or "default" on a CPU without native bf16), ARGS
+# (more flags for every run, as --backend ptan) and KEEP (a folder for the runs and the JSON dumps;
+# else a temporary one, removed) may be set. Both runs of a mode share the machine's load, never its numbers: run it alone
 # only for the time it takes.
 set -euo pipefail
 if [ $# -ne 2 ]; then
@@ -42,7 +43,8 @@ summary='import json, sys; d = json.load(open(sys.argv[1]))
 print(len(d), "tags,", len(d.get("reward", [])), "games")'
 status=0
 for mode in "${modes[@]}"; do
-    flags=(--max-frames "$frames" --name s)
+    read -r -a flags <<< "${ARGS:-}"
+    flags+=(--max-frames "$frames" --name s)
     [ "$mode" = bf16 ] && flags+=(--bf16)
     for side in before after; do
         dir=$before; [ $side = after ] && dir=$after
