@@ -178,6 +178,16 @@ def test_the_bench_times_acting_and_the_update_inside_a_real_training_run(tmp_pa
     assert t.a2c_update.__name__ == "a2c_update"  # the script's own functions are back
 
 
+def test_the_bench_times_the_network_as_train_places_it(monkeypatch):
+    """The bench's network row (acting, last states, update) runs the net as train() places it,
+    and a variant this CPU cannot run is its reason, not a figure."""
+    import bench_throughput
+
+    assert bench_throughput.network_ms("vector", torch.device("cpu"), envs=8, blocks=1) > 0
+    monkeypatch.setattr(t, "cpu_has_bf16", lambda: False)
+    assert bench_throughput.network_ms("bf16", torch.device("cpu"), envs=8, blocks=1).startswith("--bf16:")
+
+
 def gpu_train(*args: str, **env: str) -> subprocess.CompletedProcess:
     """tools/gpu_train.sh as a device call runs it, with this Python for the box's."""
     return subprocess.run(["bash", str(ROOT / "tools" / "gpu_train.sh"), *args], capture_output=True,
