@@ -661,12 +661,19 @@ def policy_sampler(net: Callable[..., Heads], device: torch.device,
     return act
 
 
+def placed(net: AtariA2C, cfg: Config, device: torch.device) -> tuple[AtariA2C, Callable[..., Heads], float]:
+    """The net placed on the device, what acts (--bf16's copy or the net), both compiled with
+    --compile, and the seconds that took: as net_and_source trains it and the bench times it."""
+    net = place(net, device, cfg.bf16)
+    acting = Bf16Copy(net) if cfg.bf16 else net
+    return net, acting, compile_net(net, acting, device, cfg.envs, cfg.batch_size) if cfg.compile else 0.0
+
+
 def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | Sequence[gym.Env] | None = None,
                    env_seed: int | None = None) -> tuple[AtariA2C, Any, float]:
-    """The network placed on the device, what acts (--bf16's copy or the net; both compiled with
-    --compile), the backend's experience source on Pong (env i seeded with env_seed + i, default
-    the run's seed) or on `env` (a VectorEnv, or for ptan a list of gymnasium envs), and the
-    seconds --compile took."""
+    """The network (placed), the backend's experience source on Pong (env i seeded with env_seed + i,
+    default the run's seed) or on `env` (a VectorEnv, or for ptan a list of gymnasium envs), and
+    --compile's seconds."""
     env_seed = cfg.seed if env_seed is None else env_seed
     if cfg.backend == "ptan":
         if cfg.async_envs:
@@ -680,9 +687,7 @@ def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | Sequence[
         if cfg.async_envs and not hasattr(env, "send"):
             raise UsageError("--async-envs needs an environment with send/recv (ale-py's vector env)")
         space = env.single_observation_space.shape, env.single_action_space.n
-    net = place(AtariA2C(*space), device, cfg.bf16)
-    acting = Bf16Copy(net) if cfg.bf16 else net
-    seconds = compile_net(net, acting, device, cfg.envs, cfg.batch_size) if cfg.compile else 0.0
+    net, acting, seconds = placed(AtariA2C(*space), cfg, device)
     if cfg.backend == "ptan":
         import ptan
 

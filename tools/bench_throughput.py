@@ -131,10 +131,7 @@ def network_ms(variant: str, device: torch.device, envs: int, blocks: int = 10) 
         if cfg.bf16:
             t.check_bf16(device)
         with contextlib.redirect_stdout(io.StringIO()):  # compile_net's line
-            net = t.place(t.AtariA2C((4, 84, 84), 6), device, cfg.bf16)  # as t.net_and_source
-            acting = t.Bf16Copy(net) if cfg.bf16 else net
-            if cfg.compile:
-                t.compile_net(net, acting, device, cfg.envs, cfg.batch_size)
+            net, acting, _ = t.placed(t.AtariA2C((4, 84, 84), 6), cfg, device)
     except t.UsageError as e:
         return str(e).split(";")[0]
     act = t.policy_sampler(acting, device)
