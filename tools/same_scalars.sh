@@ -8,8 +8,8 @@
 # Prints "same" or "differ" per mode and exits 0 only if every mode is the same. FRAMES (60000),
 # PYTHON (.venv/bin/python), MODES ("default bf16", or "default" on a CPU without native bf16), ARGS
 # (more flags for every run, as --backend ptan) and KEEP (a folder for the runs and the JSON dumps;
-# else a temporary one, removed) may be set. Both runs of a mode share the machine's load, never its numbers: run it alone
-# only for the time it takes.
+# else a temporary one, removed) may be set. The scalars do not depend on the machine's load; run it
+# alone only where its time matters.
 set -euo pipefail
 if [ $# -ne 2 ]; then
     echo "usage: bash tools/same_scalars.sh BEFORE AFTER (commits, or . for the working tree)" >&2
@@ -32,13 +32,16 @@ tree() {  # the folder that holds the script of $1: a detached worktree of a com
     echo "$dir"
 }
 
-before=$(tree "$1" before)
-after=$(tree "$2" after)
-modes=(default)
-if "$py" -c "import sys, train_a2c_pong as t; sys.exit(not t.cpu_has_bf16())" 2>/dev/null; then
-    modes+=(bf16)
+declare -A dirs
+dirs[before]=$(tree "$1" before) || exit 2  # not a commit: an error, not a difference
+dirs[after]=$(tree "$2" after) || exit 2
+if [ -z "${MODES:-}" ]; then
+    MODES=default
+    if "$py" -c "import sys, train_a2c_pong as t; sys.exit(not t.cpu_has_bf16())" 2>/dev/null; then
+        MODES="default bf16"
+    fi
 fi
-read -r -a modes <<< "${MODES:-${modes[*]}}"
+read -r -a modes <<< "$MODES"
 summary='import json, sys; d = json.load(open(sys.argv[1]))
 print(len(d), "tags,", len(d.get("reward", [])), "games")'
 status=0
@@ -47,9 +50,8 @@ for mode in "${modes[@]}"; do
     flags+=(--max-frames "$frames" --name s)
     [ "$mode" = bf16 ] && flags+=(--bf16)
     for side in before after; do
-        dir=$before; [ $side = after ] && dir=$after
         rm -rf "$work/runs-$side-$mode"
-        (cd "$dir" && "$py" train_a2c_pong.py "${flags[@]}" --runs-dir "$work/runs-$side-$mode" \
+        (cd "${dirs[$side]}" && "$py" train_a2c_pong.py "${flags[@]}" --runs-dir "$work/runs-$side-$mode" \
             > "$work/$side-$mode.log" 2>&1) || {
             echo "error: the $side run ($mode) failed:" >&2
             tail -3 "$work/$side-$mode.log" >&2
@@ -65,8 +67,7 @@ for mode in "${modes[@]}"; do
         status=1
     fi
 done
-for side in before after; do
-    dir=$before; [ $side = after ] && dir=$after
+for dir in "${dirs[@]}"; do
     [ "$dir" = "$root" ] || git -C "$root" worktree remove --force "$dir"
 done
 exit $status
