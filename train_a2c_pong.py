@@ -53,8 +53,7 @@ except ModuleNotFoundError as e:  # a Python without the packages (a fresh shell
 # The method, in the notebook's order
 # =============================================================================================
 
-# The notebook's hyperparameters (its first cell): the defaults of the flags of the same names
-# (--gamma, --lr, --adam-eps, ...), which Config, in the plumbing, declares with their help.
+# The notebook's hyperparameters (its first cell): the defaults of Config's flags (--gamma, --lr, ...).
 GAMMA = 0.99  # discount factor
 LEARNING_RATE = 0.001  # Adam learning rate
 ADAM_EPS = 1e-3  # Adam epsilon (the notebook's large value helps convergence)
@@ -89,9 +88,8 @@ class AtariA2C(nn.Module):
         self.value = nn.Sequential(nn.Linear(conv_out, 512), nn.ReLU(), nn.Linear(512, 1))
 
     def forward(self, x: torch.Tensor, policy: bool = True, value: bool = True) -> Heads:
-        """uint8 frames in, scaled by 1/256 as the notebook; (logits, values) out. Acting needs
-        only the logits, the last states only the values: `value=False` or `policy=False` leaves
-        that head out (None), the other's numbers unchanged (tests/test_network.py)."""
+        """uint8 frames in, scaled by 1/256 as the notebook; (logits, values) out. Acting needs only
+        the logits, the last states only the values: a head left out is None."""
         conv_out = self.conv(x.to(self.policy[0].weight.dtype) / 256).flatten(1)
         return self.policy(conv_out) if policy else None, self.value(conv_out) if value else None
 
@@ -118,10 +116,8 @@ Losses = collections.namedtuple("Losses", "policy value entropy advantage values
 
 def a2c_losses(net: AtariA2C, states: torch.Tensor, actions: torch.Tensor, targets: torch.Tensor,
                entropy_beta: float, baseline: str = "state") -> Losses:
-    """The notebook's three loss terms: policy gradient scaled by the advantage, MSE of V(s), and
-    the entropy bonus. baseline "state" subtracts each sample's own V(s); "batch-mean" keeps the
-    notebook's `advantage = target_values - values.detach()`, which broadcasts (README, departure 4).
-    """
+    """The notebook's three loss terms. baseline "batch-mean" keeps the notebook's broadcasting
+    `advantage = target_values - values.detach()`; "state" is each sample's V(s) (README, departure 4)."""
     logits, values = net(states)
     value_loss = F.mse_loss(values.squeeze(-1), targets)
     log_probs = F.log_softmax(logits, dim=1)
@@ -144,9 +140,9 @@ def grad_stats(net: nn.Module) -> dict[str, torch.Tensor]:
 def a2c_update(net: AtariA2C, optimizer: torch.optim.Optimizer, states: torch.Tensor,
                actions: torch.Tensor, targets: torch.Tensor, cfg: Config,
                with_grad_stats: bool = True) -> dict[str, torch.Tensor]:
-    """One update; the notebook's metrics by name, as tensors on the device. with_grad_stats: the
-    notebook's two backward passes, policy loss first, for the gradient statistics (else NaN:
-    README, departure 8). The one host sync, on the gradient norm, keeps NaN off the weights."""
+    """One update; the notebook's metrics as tensors on the device. with_grad_stats: its two backward
+    passes, for the gradient statistics (else NaN: README, departure 8). One host sync keeps NaN off
+    the weights."""
     optimizer.zero_grad()
     losses = a2c_losses(net, states, actions, targets, cfg.entropy_beta, cfg.baseline)
     rest = losses.entropy + losses.value
@@ -170,8 +166,7 @@ def a2c_update(net: AtariA2C, optimizer: torch.optim.Optimizer, states: torch.Te
 
 def train(cfg: Config, env: VectorEnv | Sequence[gym.Env] | None = None, resume: dict | None = None,
           run_dir: Path | None = None) -> TrainResult:
-    """The notebook's training cell: N-step experience from cfg.envs games, an update per
-    cfg.batch_size of it, until the mean of the last 100 games exceeds cfg.stop_reward (or
+    """The notebook's training cell, until the mean of the last 100 games exceeds cfg.stop_reward (or
     --max-frames, or a signal). `env` trains on another task (tools/catch_env.py)."""
     device = pick_device(cfg.cuda)
     prepare(cfg, device)
@@ -218,10 +213,8 @@ LOCKED, KEPT, REFUSED = "locked", "kept", "refused"  # what --resume does with a
 def setting(default: Any, help: str, check: tuple[str, Callable[[Any], bool]] | None = None,
             modes: tuple[str, ...] = (TRAIN,), on_resume: str | None = None, shown: str | None = None,
             **flag: Any) -> Any:
-    """A Config field: default, --help line, check, the modes that take it, and what --resume
-    does with it: LOCKED (it shapes what is learned: the checkpoint's; a flag against it is
-    refused), KEPT (speed or when to stop: the checkpoint's unless given), REFUSED (a new run's
-    folder), None (this invocation's). `shown`: the default as --help says it; `flag`: argparse's."""
+    """A Config field and its flag. on_resume: LOCKED (shapes what is learned: the checkpoint's, a
+    flag against it refused), KEPT (the checkpoint's unless given), REFUSED, None (this invocation's)."""
     meta = {"help": help, "check": check, "modes": modes, "on_resume": on_resume, "shown": shown,
             "flag": flag}
     return dataclasses.field(default=default, metadata=meta)
@@ -229,8 +222,7 @@ def setting(default: Any, help: str, check: tuple[str, Callable[[Any], bool]] | 
 
 @dataclasses.dataclass
 class Config:
-    """Every setting of the program, and so its command line; the hyperparameters come first,
-    with the notebook's values as defaults."""
+    """Every setting of the program, and so its command line; the notebook's hyperparameters first."""
 
     gamma: float = setting(GAMMA, "discount factor", FRACTION, on_resume=LOCKED)
     lr: float = setting(LEARNING_RATE, "Adam learning rate", POSITIVE, on_resume=LOCKED)
@@ -246,7 +238,6 @@ class Config:
     seed: int = setting(SEED, "random seed of numpy and torch; env i takes seed + i, and in a run's k-th "
                         "resumed segment seed + k*envs + i", SEED_RANGE,
                         modes=(TRAIN, PLAY), on_resume=LOCKED)
-    # How the program runs the method: where, on which frames, and what it keeps.
     cuda: bool = setting(False, "train or play on the CUDA GPU (exit 2 if there is none)",
                          modes=(TRAIN, PLAY))
     backend: str = setting("vector", "vector: ale-py's vector env making the notebook's frames; ptan: the "
@@ -302,7 +293,6 @@ class NonFiniteError(Exception):
 
 
 def _flag(name: str) -> str:
-    """A Config field's command-line option."""
     return "--" + name.replace("_", "-")
 
 
@@ -321,13 +311,12 @@ NO_BF16 = "drop --bf16 (a resumed --bf16 run: add --no-bf16)"
 
 
 def cpu_has_bf16() -> bool:
-    """Whether this CPU computes in bfloat16 natively (AVX512-BF16 or AMX): a private op, as torch
-    has no public test of it; the one place that calls it."""
+    """AVX512-BF16 or AMX: a private op, as torch has no public test of it."""
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 def check_bf16(device: torch.device) -> None:
-    """--bf16 only where the hardware computes in bfloat16; elsewhere it would only be slower."""
+    """--bf16 only where the hardware computes in bfloat16; elsewhere it is only slower."""
     if device.type == "cuda" and not torch.cuda.is_bf16_supported():
         raise UsageError(f"--bf16: this GPU has no bfloat16 support; {NO_BF16}")
     if device.type == "cpu" and not cpu_has_bf16():
@@ -342,8 +331,7 @@ def seed_everything(seed: int) -> None:
 
 
 def prepare(cfg: Config, device: torch.device) -> None:
-    """Check --bf16, set torch's threads, say where training runs (so that a CPU run on a GPU box
-    shows at once), and seed."""
+    """Check --bf16, set torch's threads, say where training runs (a CPU run on a GPU box shows), seed."""
     if cfg.bf16:
         check_bf16(device)
     if cfg.torch_threads:
@@ -359,13 +347,12 @@ def prepare(cfg: Config, device: torch.device) -> None:
 
 
 def as_float32(heads: Heads) -> Heads:
-    """A --bf16 forward's heads in float32 (a head left out stays None)."""
     return tuple(None if h is None else h.float() for h in heads)
 
 
 def place(net: AtariA2C, device: torch.device, bf16: bool = False) -> AtariA2C:
-    """The net on the device, channels-last on the CPU (faster convolutions: README, Throughput);
-    with bf16 its forward runs under bfloat16 autocast and returns float32, so nothing else knows."""
+    """The net on the device, channels-last on the CPU (faster convolutions); with bf16 its forward
+    runs under bfloat16 autocast and returns float32, so nothing else knows."""
     net = net.to(device)
     if device.type == "cpu":
         net = net.to(memory_format=torch.channels_last)
@@ -381,9 +368,8 @@ def place(net: AtariA2C, device: torch.device, bf16: bool = False) -> AtariA2C:
 
 
 class Bf16Copy:
-    """--bf16's acting network: `net`'s weights cast to bfloat16 once per update (a gradient hook
-    marks the copy stale; the step follows before anything acts) and at the first call (after a
-    resume's load), not by autocast at every call. Returns float32, as the net under autocast."""
+    """--bf16's acting network: `net`'s weights cast to bfloat16 once per update (a gradient hook marks
+    the copy stale; the step follows before anything acts), not by autocast at every call."""
 
     def __init__(self, net: AtariA2C) -> None:
         self.net = net
@@ -410,9 +396,8 @@ NO_COMPILE = "drop --compile (a resumed --compile run: add --no-compile)"
 
 def compile_net(net: AtariA2C, acting: Callable[..., Heads], device: torch.device, envs: int,
                 batch_size: int | None = None) -> float:
-    """torch.compile the net (and --bf16's acting copy) in place and compile its graphs now, on
-    zero frames, so that the time is said at the start: acting on `envs` states and, to train, any
-    number of last states and the update of `batch_size`. Returns the seconds; exit 2 if it fails."""
+    """torch.compile the net (and --bf16's acting copy) and compile its graphs now, on zero frames, so
+    that the time is said at the start. Returns the seconds."""
     import torch._functorch.config
 
     # The grad-stats update backs its graph up twice, which donated buffers forbid; a private,
@@ -449,9 +434,8 @@ def compile_net(net: AtariA2C, acting: Callable[..., Heads], device: torch.devic
 # ---------------------------------------------------------------------------------------------
 
 
-# What training needs of a batch of envs, which ale-py's AtariVectorEnv has: reset, and step on
-# stacked uint8 frames where an episode that ends is reset in the same step ("SameStep" autoreset);
-# for --async-envs, step split in two: send(actions), then recv().
+# What training needs of a batch of envs, as ale-py's AtariVectorEnv: reset, step with "SameStep"
+# autoreset on stacked uint8 frames, and for --async-envs send(actions) then recv().
 VectorEnv = Any
 
 
@@ -463,10 +447,8 @@ def _register_ale() -> None:
     gym.register_envs(ale_py)
 
 
-# How each backend makes its frames, stored with every model and checkpoint (with the sticky
-# actions it trained with): --play plays a model only on frames this program makes, and rebuilds
-# them from its backend. The vector builder reads each setting; ptan's wrap_dqn makes its frames
-# one way, and its entry says which.
+# How each backend makes its frames, stored with every model and checkpoint: --play plays a model only
+# on frames this program makes. The vector builder reads each setting; ptan's entry says what it does.
 PIPELINES: dict[str, dict[str, Any]] = {
     "vector": {  # ptan 0.7's wrap_dqn, which the notebook ran, from ale-py's vector env (docs/reference.md)
         "noop_max": 30, "frame_skip": 4, "maxpool": True, "fire_reset": "ale", "episodic_life": True,
@@ -489,9 +471,8 @@ def pipeline(backend: str, sticky: float = 0.0) -> dict[str, Any]:
 
 
 def make_pong_env(i: int, seed: int, render_mode: str | None = None, sticky: float = 0.0) -> gym.Env:
-    """The notebook's env on today's ptan. ptan's BufferWrapper.reset drops its `seed`, so the
-    raw env takes seed + i before wrapping; later resets go unseeded, the emulator's RNG carrying
-    on (re-seeding each reset would replay one game forever in deterministic Pong)."""
+    """The notebook's env on today's ptan, whose BufferWrapper.reset drops its `seed`: the raw env takes
+    seed + i before wrapping; later resets go unseeded (re-seeding would replay one game forever)."""
     import ptan
 
     _register_ale()
@@ -505,8 +486,8 @@ def make_pong_env(i: int, seed: int, render_mode: str | None = None, sticky: flo
 
 
 def make_vector_env(num_envs: int, threads: int = 0, sticky: float = 0.0, rgb: bool = False) -> VectorEnv:
-    """ale-py's C++ vector env making the notebook's frames (NotebookFrames), every setting explicit;
-    rgb=True: its RGB screens instead (max-pooled alike), for --record, seeded and stepped alike."""
+    """ale-py's C++ vector env making the notebook's frames, every setting explicit; rgb=True: its RGB
+    screens instead, for --record."""
     from ale_py.vector_env import AtariVectorEnv
 
     _register_ale()
@@ -525,10 +506,9 @@ def make_vector_env(num_envs: int, threads: int = 0, sticky: float = 0.0, rgb: b
 
 
 class NotebookFrames:
-    """ptan 0.7's observations (the notebook's frames) from ale-py's 84-wide, 110-high frames: its
-    ProcessFrame84 kept rows 18:102 (the score band cut off), its ImageToPyTorch swapped axes 2 and 0
-    (the network saw the frame transposed), and its FrameStack filled all four slots with an
-    episode's first frame, where ale-py puts zeros (the settings crop_rows, transpose, stack_fill)."""
+    """ptan 0.7's observations (the notebook's frames) from ale-py's 110x84 frames: its ProcessFrame84
+    kept rows 18:102, its ImageToPyTorch swapped axes 2 and 0 (the network saw the frame transposed),
+    its FrameStack filled all four slots with an episode's first frame, where ale-py puts zeros."""
 
     def __init__(self, env: Any, frames: dict[str, Any]) -> None:
         self.env = env
@@ -578,11 +558,8 @@ class NotebookFrames:
 
 
 class VectorExperienceSource:
-    """N-step (first, last) transitions from a VectorEnv, item for item what ptan yields; replaces
-    ptan's VectorExperienceSourceFirstLast, which is one step long and joins episodes. As
-    ptan.experience.ExperienceSourceFirstLast over a list of envs, it walks the envs in order each
-    step, yields a full window (N rewards, last_state N steps on) per env, and at an episode's end
-    the shorter tail windows with last_state None."""
+    """N-step transitions from a VectorEnv, item for item what ptan's ExperienceSourceFirstLast yields
+    over a list of envs (ptan's VectorExperienceSourceFirstLast is one step long and joins episodes)."""
 
     def __init__(self, env: VectorEnv, act: Callable[[np.ndarray], np.ndarray],
                  gamma: float, steps_count: int, seed: int | None = None, overlap: bool = False) -> None:
@@ -600,9 +577,8 @@ class VectorExperienceSource:
         return self._item(state=window[0][0], action=window[0][1], reward=total, last_state=last_state)
 
     def _step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-        """The next observations, and with overlap the next actions, chosen and sent now so that the
-        envs step while the caller trains on this step's items; without (the notebook's order) they
-        are chosen after the items are consumed, with the weights of any update they caused."""
+        """With overlap, the next actions are chosen and sent now so that the envs step while the caller
+        trains; without (the notebook's order), after any update this step's items caused."""
         if not self.overlap:
             next_obs, rewards, terminated, truncated, _ = self.env.step(actions)
             return next_obs, rewards, np.logical_or(terminated, truncated), None
@@ -662,8 +638,7 @@ def policy_sampler(net: Callable[..., Heads], device: torch.device,
 
 
 def placed(net: AtariA2C, cfg: Config, device: torch.device) -> tuple[AtariA2C, Callable[..., Heads], float]:
-    """The net placed on the device, what acts (--bf16's copy or the net), both compiled with
-    --compile, and the seconds that took: as net_and_source trains it and the bench times it."""
+    """The net placed, what acts (--bf16's copy or the net), and --compile's seconds."""
     net = place(net, device, cfg.bf16)
     acting = Bf16Copy(net) if cfg.bf16 else net
     return net, acting, compile_net(net, acting, device, cfg.envs, cfg.batch_size) if cfg.compile else 0.0
@@ -671,9 +646,8 @@ def placed(net: AtariA2C, cfg: Config, device: torch.device) -> tuple[AtariA2C, 
 
 def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | Sequence[gym.Env] | None = None,
                    env_seed: int | None = None) -> tuple[AtariA2C, Any, float]:
-    """The network (placed), the backend's experience source on Pong (env i seeded with env_seed + i,
-    default the run's seed) or on `env` (a VectorEnv, or for ptan a list of gymnasium envs), and
-    --compile's seconds."""
+    """The network, the backend's experience source on Pong (env i seeded env_seed + i) or on `env`,
+    and --compile's seconds."""
     env_seed = cfg.seed if env_seed is None else env_seed
     if cfg.backend == "ptan":
         if cfg.async_envs:
@@ -716,9 +690,8 @@ def saved_config(cfg: Config) -> dict[str, Any]:
 
 
 def atomic_write(path: Path, write: Callable[[typing.BinaryIO], Any]) -> None:
-    """write(file) into a temporary file in the same folder, then rename: never a torn file. Mode
-    0o666 less the umask, as the event files (others may play a model), without reading the umask:
-    setting it to read it would race TensorBoard's writer thread."""
+    """write(file) into a temporary file, then rename: never a torn file. Mode 0o666 less the umask,
+    without reading it (setting it to read it would race TensorBoard's writer thread)."""
     tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
     try:
         with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as f:
@@ -744,8 +717,7 @@ def write_json(obj: Any, path: Path) -> None:
 
 
 def on_cpu(obj: Any) -> Any:
-    """A copy of a (nested) state dict with every tensor on the CPU, so that a model trained on a
-    GPU loads with a plain torch.load(..., weights_only=True) on a machine without one."""
+    """A (nested) state dict on the CPU: a model trained on a GPU loads on a machine without one."""
     if isinstance(obj, torch.Tensor):
         return obj.detach().to("cpu", copy=True)
     if isinstance(obj, dict):
@@ -756,8 +728,7 @@ def on_cpu(obj: Any) -> Any:
 
 
 def load_file(path: str | Path) -> Any:
-    """torch.load with weights_only=True; every failure becomes one UsageError line that says
-    what is wrong with the file in words."""
+    """torch.load with weights_only=True; every failure one UsageError line."""
     p = Path(path)
     if p.is_dir():
         if (p / "config.json").is_file():  # --resume takes a run folder for its checkpoint; --play does not
@@ -796,8 +767,7 @@ def net_shape(state_dict: dict[str, torch.Tensor]) -> tuple[tuple[int, int, int]
 
 
 def load_model(path: str | Path, backend: str | None = None) -> tuple[AtariA2C, dict[str, Any]]:
-    """A model file or checkpoint as a float32 AtariA2C (float16 weights are widened) and the
-    pipeline it was trained on; `backend`, if the user named one, must be that pipeline's."""
+    """A model file or checkpoint as a float32 AtariA2C and the pipeline it was trained on."""
     data = load_file(path)
     settings = data.get("pipeline") if isinstance(data, dict) else None
     if not isinstance(settings, dict) or settings.get("backend") not in PIPELINES:
@@ -835,9 +805,7 @@ def versions() -> dict[str, str]:
 
 def model_file(weights: dict[str, torch.Tensor], frame: int, settings: dict[str, Any], config: dict[str, Any],
                date: str | None = None, **provenance: Any) -> dict:
-    """What a model file holds (model_best.pt, a shipped agent): the weights, the
-    pipeline settings --play rebuilds the training env from, the training config, the frame and
-    date it was saved at, and `provenance` (a shipped agent's commit and versions)."""
+    """A model file: weights, the pipeline --play rebuilds, config, frame, date and `provenance`."""
     return {"model": weights, "pipeline": settings, "frame": frame,
             "date": date or datetime.now().isoformat(timespec="seconds"), "config": config, **provenance}
 
@@ -861,8 +829,7 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def restore(ckpt: dict, net: AtariA2C, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
-    """Put a checkpoint's model and Adam state back and read its frame and reward record; a misfit
-    is one line, raised before the run writes anything."""
+    """A checkpoint's model and Adam state back, and its frame and reward record; a misfit is one line."""
     try:
         net.load_state_dict(ckpt["model"])
     except RuntimeError as e:
@@ -897,8 +864,7 @@ def checkpoint_path(path: str) -> str:
 
 
 def resume_config(cfg: Config, given: set[str], ckpt: dict, path: str) -> Config:
-    """The checkpoint's hyperparameters (a flag that contradicts them is refused), its speed and
-    stop settings unless a flag changes them, and its run's name."""
+    """The checkpoint's hyperparameters (a flag against them refused), its KEPT settings unless given."""
     saved = ckpt["config"]
     for key in HYPERPARAMETERS:
         if key in given and key in saved and getattr(cfg, key) != saved[key]:
@@ -914,11 +880,9 @@ def resume_config(cfg: Config, given: set[str], ckpt: dict, path: str) -> Config
 # ---------------------------------------------------------------------------------------------
 
 METRIC_EVERY = 10  # updates averaged into one TensorBoard point (the notebook's TBMeanTracker batch)
-STATUS_EVERY_S = 10.0
-FPS_WINDOW_S = 10.0  # the shortest interval the fps scalar is measured over
+STATUS_EVERY_S = FPS_WINDOW_S = BEST_SAVE_EVERY_S = 10.0
 OUTLOOK_FIRST_S, OUTLOOK_EVERY_S = 60.0, 300.0  # when the status says what the seeds we ran expect
 SEEDS_TABLE = Path(__file__).resolve().parent / "docs" / "seeds.csv"  # tools/seeds.py writes it
-BEST_SAVE_EVERY_S = 10.0
 
 
 def solves(rewards: Sequence[float], stop_reward: float, window: int = 100) -> bool:
@@ -927,9 +891,8 @@ def solves(rewards: Sequence[float], stop_reward: float, window: int = 100) -> b
 
 
 class RewardTracker:
-    """Episode rewards, their 100-episode mean, and the stop decision (fps, reward_100, reward):
-    the notebook's RewardTracker, recording every episode that ends in a step and solving only on
-    a full window (README, departures 3 and 11)."""
+    """The notebook's RewardTracker (fps, reward_100, reward), recording every episode that ends in a
+    step and solving only on a full window (README, departures 3 and 11)."""
 
     def __init__(self, writer: Any, stop_reward: float, window_size: int = 100) -> None:
         self.writer, self.stop_reward = writer, stop_reward
@@ -944,7 +907,6 @@ class RewardTracker:
         return float(np.mean(self.rewards)) if self.rewards else float("nan")
 
     def restore(self, episodes: int, best_mean_reward: float, rewards: Sequence[float], frame: int) -> None:
-        """Continue a resumed run's count, best mean and window from where it was saved."""
         self.episodes, self.best_mean_reward = episodes, best_mean_reward
         self._marks = collections.deque([(time.time(), frame)])
         self.rewards.clear()
@@ -955,9 +917,8 @@ class RewardTracker:
                 "rewards": list(self.rewards), "frame": frame}
 
     def add_rewards(self, rewards: Sequence[float], frame: int) -> bool:
-        """Record each episode that ended at `frame`; True once a full window's mean > stop_reward.
-        fps is measured per call, over at least FPS_WINDOW_S once the run is that old: games of
-        several envs end microseconds apart, where the notebook's interval would show huge figures."""
+        """Record the episodes that ended at `frame`; True once solved. fps spans FPS_WINDOW_S or more:
+        games of several envs end microseconds apart, where the notebook's interval shows huge figures."""
         if not rewards:
             return False
         now = time.time()
@@ -987,8 +948,8 @@ class RewardTracker:
 
 
 class MetricBuffer:
-    """The notebook's TBMeanTracker(batch_size=10), kept on the device: one host copy per 10 updates;
-    a metric NaN in some updates (grad_* between --grad-stats-every samples) is the others' mean."""
+    """The notebook's TBMeanTracker(batch_size=10), on the device: one host copy per 10 updates; a
+    metric NaN in some updates (grad_* between samples) is the others' mean."""
 
     def __init__(self, writer: Any, every: int = METRIC_EVERY) -> None:
         self.writer, self.every = writer, every
@@ -1000,7 +961,6 @@ class MetricBuffer:
             self.flush(frame)
 
     def flush(self, frame: int) -> None:
-        """Write the mean of the updates held back; at the end, so that a stop loses none."""
         if not self._pending:
             return
         names = list(self._pending[0])
@@ -1022,25 +982,21 @@ def _hm(seconds: float) -> str:
 
 
 def _span(low: str, high: str, dash: str = "-") -> str:
-    """A range as said: one figure where both ends read alike ("1 h 43 min - 1 h 43 min" is one)."""
     return low if low == high else f"{low}{dash}{high}"
 
 
 def precision(cuda: bool, bf16: bool) -> str:
-    """The class a run's frames to solve are pooled in (docs/seeds.csv): its device and float
-    precision, eager or compiled alike; a GPU's runs are a class of their own."""
+    """The class a run's frames to solve are pooled in (docs/seeds.csv); a GPU's runs are their own."""
     return ("cuda-" if cuda else "") + ("bf16" if bf16 else "float32")
 
 
 def precision_of(numerics: str) -> str:
-    """The precision class of a seed table's numerics (tools/seeds.py names them: float32,
-    bf16-compile, cuda-float32, ...)."""
+    """The precision class of a seed table's numerics (float32, bf16-compile, cuda-float32, ...)."""
     return precision(numerics.startswith("cuda"), "bf16" in numerics.split("-"))
 
 
 def seeds_outlook(frame: int, fps: float, table: Path = SEEDS_TABLE, of: str = "float32") -> str | None:
-    """What the runs over seeds of precision `of` (docs/seeds.csv, the README's table of them)
-    say of a run at `frame`: the frames they solved at, and the time that leaves at `fps`."""
+    """What the runs over seeds of precision `of` (docs/seeds.csv) say of a run at `frame` and `fps`."""
     try:
         with table.open() as f:
             solved = sorted(int(r["frames"]) for r in csv.DictReader(f)
@@ -1060,9 +1016,8 @@ def seeds_outlook(frame: int, fps: float, table: Path = SEEDS_TABLE, of: str = "
 
 
 class StatusLine:
-    """A progress line at least every STATUS_EVERY_S seconds: this segment's time and speed, the whole
-    run's training time; with `outlook` (the run's precision), every OUTLOOK_EVERY_S seconds what
-    the runs over seeds of that precision say of the time left (seeds_outlook)."""
+    """A progress line every STATUS_EVERY_S seconds; with `outlook` (the run's precision class), now and
+    then what the runs over seeds of that class say of the time left."""
 
     def __init__(self, start_frame: int, run_seconds_before: float = 0.0, outlook: str | None = None) -> None:
         self.start = self.last = time.time()
@@ -1114,8 +1069,7 @@ AS_THE_SEEDS = tuple(k for k in (*HYPERPARAMETERS, "stop_reward") if k != "seed"
 
 
 def runs_as_the_seeds(cfg: Config) -> bool:
-    """Whether the runs over seeds (docs/seeds.csv) speak for this one: the default command's
-    hyperparameters and stop, on any seed."""
+    """Whether the runs over seeds speak for this one: the default hyperparameters and stop, any seed."""
     return all(getattr(cfg, k) == getattr(DEFAULT, k) for k in AS_THE_SEEDS)
 
 
@@ -1139,8 +1093,7 @@ def new_run_dir(cfg: Config) -> Path:
 
 
 def python_command() -> str:
-    """The interpreter that runs this program, as the user can type it where they are: `python`
-    where that is it (an active venv), else its path (a venv that is not active)."""
+    """This interpreter as the user can type it: `python` where that is it (an active venv), else its path."""
     on_path = shutil.which("python")
     if on_path and os.path.abspath(on_path) == os.path.abspath(sys.executable):
         return "python"
@@ -1149,7 +1102,6 @@ def python_command() -> str:
 
 
 def resume_command(checkpoint: Path, cfg: Config) -> str:
-    """The command that continues a run, one that runs where the user started this one."""
     resume = f"--resume {shlex.quote(str(checkpoint))}"
     if "MAKELEVEL" in os.environ:  # started by make train, which adds --cuda itself where torch has a GPU
         return f"make train ARGS={shlex.quote(resume)}"
@@ -1158,10 +1110,8 @@ def resume_command(checkpoint: Path, cfg: Config) -> str:
 
 
 def lock_run(run_dir: Path, shared: bool = False) -> int | None:
-    """Take run_dir for this process (an exclusive flock on the folder, freed by the kernel however
-    the process ends), so that no second one writes its files: its descriptor, or None where the
-    platform cannot lock (there the run goes on unlocked). shared: a probe's lock (training_now),
-    which never blocks another probe; a trainer retries a moment past a probe's open-and-close."""
+    """An exclusive flock on run_dir, freed by the kernel however the process ends: its descriptor, or
+    None where the platform cannot lock. shared: a probe's (training_now), which a trainer retries past."""
     try:
         import fcntl
         fd = os.open(run_dir, os.O_RDONLY)
@@ -1186,7 +1136,6 @@ def lock_run(run_dir: Path, shared: bool = False) -> int | None:
 
 
 def training_now(run_dir: Path) -> bool:
-    """Whether another process holds run_dir's lock (lock_run): it trains that run now."""
     try:
         held = lock_run(run_dir, shared=True)
     except UsageError:
@@ -1197,8 +1146,7 @@ def training_now(run_dir: Path) -> bool:
 
 
 def waiting_runs(runs_dir: str) -> list[tuple[Path, int]]:
-    """The runs in runs_dir that stopped unsolved, newest first: (checkpoint, frame) each. A run
-    that another process trains now has not stopped (training_now)."""
+    """(checkpoint, frame) of each run in runs_dir that stopped unsolved, newest first."""
     root = Path(runs_dir)
     found = sorted(root.glob("*/checkpoint.pt"), key=lambda p: p.stat().st_mtime) if root.is_dir() else []
     stopped = []
@@ -1215,24 +1163,14 @@ def waiting_runs(runs_dir: str) -> list[tuple[Path, int]]:
     return stopped
 
 
-@dataclasses.dataclass
-class TrainResult:
-    run_dir: Path
-    frames: int
-    episodes: int
-    best_mean_reward: float
-    mean_reward: float
-    solved: bool
-    stopped_by: str | None  # "SIGINT" / "SIGTERM" when a signal ended the run
-    seconds: float  # this invocation's training time, --compile's included
-    compile_seconds: float
+# What train() returns; stopped_by: "SIGINT", "SIGTERM" or None; seconds: this invocation's, with compiling.
+TrainResult = collections.namedtuple("TrainResult", "run_dir frames episodes best_mean_reward mean_reward "
+                                     "solved stopped_by seconds compile_seconds")
 
 
 class Run:
-    """The bookkeeping around train()'s loop: the run folder and its TensorBoard writer, rewards and
-    the stop rule, metric means, the status line, signals, best-model snapshots and checkpoints.
-    Made before the network (the envs' seed depends on the segment); start() restores a resumed run
-    and opens the files; leaving it saves the last checkpoint."""
+    """The bookkeeping around train()'s loop: run folder, TensorBoard, stop rule, status, signals, saves.
+    Made before the network (the envs' seed depends on the segment); leaving it saves a checkpoint."""
 
     def __init__(self, cfg: Config, resume: dict | None = None, run_dir: Path | None = None) -> None:
         self.cfg, self.resume, self.dir, self.began = cfg, resume, run_dir, time.perf_counter()
@@ -1288,8 +1226,7 @@ class Run:
             self._lock = lock_run(self.dir)
         self.frame = history["frame"] if history is not None else 0
         earlier = list(self.resume.get("segments", [])) if self.resume is not None else []
-        # What may change from one segment of the run to the next, where it began, and its seconds
-        # before its event file (envs, network, --compile), which the run's wall time counts.
+        # What may change from one segment to the next, where it began, and its start-up seconds.
         self.segments = [*earlier, {"segment": self.segment, "frame": self.frame,
                                     "date": datetime.now().isoformat(timespec="seconds"),
                                     "startup_s": round(time.perf_counter() - self.began, 1),
@@ -1320,7 +1257,6 @@ class Run:
         return self
 
     def record_games(self, rewards: Sequence[float]) -> bool:
-        """One frame on; record the games that ended in it. True once the run is solved."""
         self.frame += 1
         self.solved = self.tracker.add_rewards(rewards, self.frame)
         if self.tracker.new_best:
@@ -1332,7 +1268,6 @@ class Run:
         return self.solved
 
     def should_stop(self) -> bool:
-        """A signal came, or --max-frames are done; else the status line, when it is due."""
         limit = self.cfg.max_frames
         if self.stop.signal or (limit is not None and self.frame - self.first_frame >= limit):
             return True
@@ -1343,7 +1278,6 @@ class Run:
         return self.updates % self.cfg.grad_stats_every == 0
 
     def track(self, metrics: dict[str, torch.Tensor]) -> None:
-        """An update's metrics into the TensorBoard means, and a checkpoint when one is due."""
         self.metrics.add(metrics, self.frame)
         self.updates += 1
         if time.time() - self.last_checkpoint >= self.cfg.save_every * 60:
@@ -1376,8 +1310,7 @@ class Run:
                            self.stop.signal, self.seconds, self.compile_seconds)
 
     def _checkpoint(self) -> Path:
-        """Everything --resume needs, and how the run was made: its training seconds so far and each
-        segment's settings. Also a model file: --play takes it."""
+        """Everything --resume needs, the training seconds and each segment's settings; --play takes it."""
         if not all(bool(torch.isfinite(p).all()) for p in self.net.parameters()):
             raise NonFiniteError("refusing to save non-finite weights")
         path = self.dir / "checkpoint.pt"
@@ -1417,10 +1350,8 @@ CAPTION_ROWS = 24  # the band of the GIF's last frame, over the score, that says
 
 
 class PlayEnv:
-    """One env of a model's training pipeline, one game after another, for --play. The vector
-    backend starts each game itself (same-step reset, random no-ops); its RGB screens for --record
-    come from a twin env with the same seed and actions, hence the same emulator states. The ptan
-    backend is reset per game and renders its own screen."""
+    """One env of a model's training pipeline, one game after another. The vector env starts each game
+    itself; its RGB screens for --record come from a twin env with the same seed and actions."""
 
     def __init__(self, backend: str, seed: int, sticky: float, record: bool) -> None:
         self.backend = backend
@@ -1484,8 +1415,7 @@ def check_record_path(record: str | None) -> None:
 
 
 def captioned(screen: np.ndarray, caption: str) -> np.ndarray:
-    """The screen with `caption` in white on a black band over its top rows, where Pong shows the
-    score: ALE does not draw a game's last point, so the last screen's score is one point short."""
+    """`caption` over the score: ALE does not draw a game's last point, so its last screen is one short."""
     from PIL import Image, ImageDraw
 
     image = Image.fromarray(screen)
@@ -1496,8 +1426,7 @@ def captioned(screen: np.ndarray, caption: str) -> np.ndarray:
 
 
 def write_gif(screens: Sequence[np.ndarray], path: str, caption: str) -> float:
-    """An animated GIF at the game's speed (GIF delays are whole centiseconds: 70, 60, 70, ... ms),
-    its last screen held with `caption` on it; returns its length in seconds."""
+    """A GIF at the game's speed (delays are whole centiseconds), its last screen held; its seconds."""
     from PIL import Image
 
     ends = [round((k + 1) * STEP_MS / 10) * 10 for k in range(len(screens))]
@@ -1511,9 +1440,8 @@ def write_gif(screens: Sequence[np.ndarray], path: str, caption: str) -> float:
 def play(model_path: str, episodes: int, record: str | None, device: torch.device, seed: int,
          greedy: bool = False, sticky: float | None = None, backend: str | None = None,
          compile: bool = False) -> str | None:
-    """Play full games with a saved model on the pipeline it was trained on (its random no-ops, its
-    sticky actions unless `sticky` is given), actions sampled as in training or greedy; optionally a
-    GIF. Returns the signal that stopped it early, if one did; the games finished are reported."""
+    """Full games with a saved model on the pipeline it was trained on (its sticky actions unless
+    `sticky` is given); optionally a GIF. Returns the signal that stopped it early, if one did."""
     check_record_path(record)
     net, settings = load_model(model_path, backend)
     net = net.to(device)
@@ -1670,8 +1598,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         cfg, given = parse_args(argv)
         check_modes(given)
-        # What the mode imports on its way, imported before any work: a package left out costs one
-        # line, not a run (ptan: its ExperienceFirstLast; ptan imports stable-baselines3).
+        # What the mode imports on its way, before any work: a package left out costs one line, not a run.
         for name in ("ale_py",) if cfg.play is not None else ("ale_py", "tensorboardX", "ptan"):
             importlib.import_module(name)
         if cfg.play is not None:
