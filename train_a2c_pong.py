@@ -88,16 +88,14 @@ class AtariA2C(nn.Module):
         self.value = nn.Sequential(nn.Linear(conv_out, 512), nn.ReLU(), nn.Linear(512, 1))
 
     def forward(self, x: torch.Tensor, policy: bool = True, value: bool = True) -> Heads:
-        """uint8 frames in, scaled by 1/256 as the notebook; (logits, values) out. Acting needs only
-        the logits, the last states only the values: a head left out is None."""
+        """uint8 frames in, scaled by 1/256 as the notebook; a head left out (policy/value=False) is None."""
         conv_out = self.conv(x.to(self.policy[0].weight.dtype) / 256).flatten(1)
         return self.policy(conv_out) if policy else None, self.value(conv_out) if value else None
 
 
 def unpack_batch(batch: Sequence[Any], net: AtariA2C, gamma: float, reward_steps: int,
                  device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """States (uint8), actions and N-step targets Q(s,a) = sum gamma^i r_i + gamma^N V(s_N), V(s_N)
-    only where the episode did not end inside the window; frames travel to the device as uint8."""
+    """States, actions and N-step targets: sum gamma^i r_i, plus gamma^N V(s_N) where the game went on."""
     states = torch.from_numpy(np.stack([np.asarray(e.state) for e in batch])).to(device)
     actions = torch.tensor([int(e.action) for e in batch], dtype=torch.long, device=device)
     targets = torch.tensor([float(e.reward) for e in batch], dtype=torch.float32, device=device)
@@ -129,8 +127,7 @@ def a2c_losses(net: AtariA2C, states: torch.Tensor, actions: torch.Tensor, targe
 
 
 def grad_stats(net: nn.Module) -> dict[str, torch.Tensor]:
-    """grad_l2, grad_max and grad_var over every parameter, a missing gradient counted as zeros, as
-    the notebook's torch 1.x counted them (README, departure 13)."""
+    """A missing gradient counted as zeros, as the notebook's torch 1.x did (README, departure 13)."""
     grads = torch.cat([p.grad.flatten() if p.grad is not None else torch.zeros_like(p).flatten()
                        for p in net.parameters()])
     return {"grad_l2": grads.square().mean().sqrt(), "grad_max": grads.abs().max(),
@@ -141,8 +138,7 @@ def a2c_update(net: AtariA2C, optimizer: torch.optim.Optimizer, states: torch.Te
                actions: torch.Tensor, targets: torch.Tensor, cfg: Config,
                with_grad_stats: bool = True) -> dict[str, torch.Tensor]:
     """One update; the notebook's metrics as tensors on the device. with_grad_stats: its two backward
-    passes, for the gradient statistics (else NaN: README, departure 8). One host sync keeps NaN off
-    the weights."""
+    passes (else NaN: README, departure 8). One host sync keeps NaN off the weights."""
     optimizer.zero_grad()
     losses = a2c_losses(net, states, actions, targets, cfg.entropy_beta, cfg.baseline)
     rest = losses.entropy + losses.value
@@ -166,8 +162,7 @@ def a2c_update(net: AtariA2C, optimizer: torch.optim.Optimizer, states: torch.Te
 
 def train(cfg: Config, env: VectorEnv | Sequence[gym.Env] | None = None, resume: dict | None = None,
           run_dir: Path | None = None) -> TrainResult:
-    """The notebook's training cell, until the mean of the last 100 games exceeds cfg.stop_reward (or
-    --max-frames, or a signal). `env` trains on another task (tools/catch_env.py)."""
+    """The notebook's training cell; `env` trains on another task (tools/catch_env.py)."""
     device = pick_device(cfg.cuda)
     prepare(cfg, device)
     run = Run(cfg, resume, run_dir)
@@ -194,9 +189,7 @@ def train(cfg: Config, env: VectorEnv | Sequence[gym.Env] | None = None, resume:
 # files, tracking, play and record, the command line. Each section uses only those above it.
 # =============================================================================================
 
-# ---------------------------------------------------------------------------------------------
-# Settings: every flag of the program, its default, help and check
-# ---------------------------------------------------------------------------------------------
+# --- Settings: every flag of the program, its default, help and check ------------------------
 
 TRAIN, PLAY, RESUME = "train", "play", "resume"  # the program's modes
 POSITIVE = ("a positive number", lambda v: 0 < v < math.inf)
@@ -213,8 +206,8 @@ LOCKED, KEPT, REFUSED = "locked", "kept", "refused"  # what --resume does with a
 def setting(default: Any, help: str, check: tuple[str, Callable[[Any], bool]] | None = None,
             modes: tuple[str, ...] = (TRAIN,), on_resume: str | None = None, shown: str | None = None,
             **flag: Any) -> Any:
-    """A Config field and its flag. on_resume: LOCKED (shapes what is learned: the checkpoint's, a
-    flag against it refused), KEPT (the checkpoint's unless given), REFUSED, None (this invocation's)."""
+    """A Config field and its flag. on_resume: LOCKED (shapes what is learned: a flag against the
+    checkpoint's is refused), KEPT (the checkpoint's unless given), REFUSED, None (this invocation's)."""
     meta = {"help": help, "check": check, "modes": modes, "on_resume": on_resume, "shown": shown,
             "flag": flag}
     return dataclasses.field(default=default, metadata=meta)
@@ -222,7 +215,7 @@ def setting(default: Any, help: str, check: tuple[str, Callable[[Any], bool]] | 
 
 @dataclasses.dataclass
 class Config:
-    """Every setting of the program, and so its command line; the notebook's hyperparameters first."""
+    """Every setting of the program, and so its command line."""
 
     gamma: float = setting(GAMMA, "discount factor", FRACTION, on_resume=LOCKED)
     lr: float = setting(LEARNING_RATE, "Adam learning rate", POSITIVE, on_resume=LOCKED)
@@ -243,26 +236,23 @@ class Config:
     backend: str = setting("vector", "vector: ale-py's vector env making the notebook's frames; ptan: the "
                            "notebook's experience pipeline on ptan 0.8.1's frames", modes=(TRAIN, PLAY),
                            on_resume=LOCKED, choices=("vector", "ptan"))
-    sticky: float = setting(0.0, "sticky actions: each emulator frame repeats the previous action with "
-                            "probability P (ALE v5's protocol: 0.25; the notebook's: 0). --play: instead "
-                            "of the value the model was trained with", FRACTION, modes=(TRAIN, PLAY),
+    sticky: float = setting(0.0, "sticky actions: each emulator frame repeats the last action with "
+                            "probability P (ALE v5: 0.25; the notebook: 0)", FRACTION, modes=(TRAIN, PLAY),
                             on_resume=LOCKED, shown="0.0 to train; --play: the model's", metavar="P")
     baseline: str = setting("state", "policy-gradient baseline: state: each sample's own V(s), as A2C "
                             "defines it; batch-mean: the notebook's broadcast loss (README)",
                             on_resume=LOCKED, choices=("state", "batch-mean"))
-    max_frames: int | None = setting(None, "stop after this many frames of this invocation (a frame: one "
-                                     "agent step of one env)", POSITIVE)
+    max_frames: int | None = setting(None, "stop after this many frames (agent steps of one env) of this "
+                                     "invocation", POSITIVE)
     name: str = setting("", "suffix of the run folder's name", PLAIN_NAME, on_resume=REFUSED)
     runs_dir: str = setting("runs", "folder that holds one folder per run", on_resume=REFUSED)
     save_every: float = setting(10.0, "minutes between periodic checkpoints", POSITIVE, on_resume=KEPT)
     grad_stats_every: int = setting(10, "log grad_l2/max/var from every K-th update, which then takes a "
                                     "second backward pass (1: every update, as the notebook)", POSITIVE)
-    bf16: bool = setting(False, "bfloat16 forward passes (CUDA, or a CPU with native bf16): acting on a bf16 "
-                         "copy of the weights, cast once per update, the update under autocast; losses, "
+    bf16: bool = setting(False, "bfloat16 forward passes (CUDA, or a CPU with native bf16); losses, "
                          "gradients and Adam stay float32", on_resume=KEPT,
                          action=argparse.BooleanOptionalAction)
-    compile: bool = setting(False, "torch.compile the network's forward and backward passes (needs a C++ "
-                            "compiler on the CPU); the compile time is said and counted in the run's",
+    compile: bool = setting(False, "torch.compile the network (a C++ compiler on the CPU); its time counts",
                             modes=(TRAIN, PLAY), on_resume=KEPT, action=argparse.BooleanOptionalAction)
     async_envs: bool = setting(False, "vector backend: step the envs while the update runs; actions may "
                                "then come from weights one update old", on_resume=KEPT,
@@ -296,9 +286,7 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-# ---------------------------------------------------------------------------------------------
-# Devices and seeds
-# ---------------------------------------------------------------------------------------------
+# --- Devices and seeds -----------------------------------------------------------------------
 
 
 def pick_device(cuda: bool) -> torch.device:
@@ -331,7 +319,7 @@ def seed_everything(seed: int) -> None:
 
 
 def prepare(cfg: Config, device: torch.device) -> None:
-    """Check --bf16, set torch's threads, say where training runs (a CPU run on a GPU box shows), seed."""
+    """Say where training runs, so that a CPU run on a GPU box shows at once."""
     if cfg.bf16:
         check_bf16(device)
     if cfg.torch_threads:
@@ -351,8 +339,7 @@ def as_float32(heads: Heads) -> Heads:
 
 
 def place(net: AtariA2C, device: torch.device, bf16: bool = False) -> AtariA2C:
-    """The net on the device, channels-last on the CPU (faster convolutions); with bf16 its forward
-    runs under bfloat16 autocast and returns float32, so nothing else knows."""
+    """The net on the device, channels-last on the CPU; with bf16 under autocast, returning float32."""
     net = net.to(device)
     if device.type == "cpu":
         net = net.to(memory_format=torch.channels_last)
@@ -368,8 +355,7 @@ def place(net: AtariA2C, device: torch.device, bf16: bool = False) -> AtariA2C:
 
 
 class Bf16Copy:
-    """--bf16's acting network: `net`'s weights cast to bfloat16 once per update (a gradient hook marks
-    the copy stale; the step follows before anything acts), not by autocast at every call."""
+    """--bf16's acting net: `net`'s weights cast once per update (a gradient hook marks it stale)."""
 
     def __init__(self, net: AtariA2C) -> None:
         self.net = net
@@ -396,8 +382,7 @@ NO_COMPILE = "drop --compile (a resumed --compile run: add --no-compile)"
 
 def compile_net(net: AtariA2C, acting: Callable[..., Heads], device: torch.device, envs: int,
                 batch_size: int | None = None) -> float:
-    """torch.compile the net (and --bf16's acting copy) and compile its graphs now, on zero frames, so
-    that the time is said at the start. Returns the seconds."""
+    """torch.compile the net (and --bf16's copy) now, on zero frames, so that its seconds are said first."""
     import torch._functorch.config
 
     # The grad-stats update backs its graph up twice, which donated buffers forbid; a private,
@@ -429,9 +414,7 @@ def compile_net(net: AtariA2C, acting: Callable[..., Heads], device: torch.devic
     return seconds
 
 
-# ---------------------------------------------------------------------------------------------
-# Environments and frames
-# ---------------------------------------------------------------------------------------------
+# --- Environments and frames -----------------------------------------------------------------
 
 
 # What training needs of a batch of envs, as ale-py's AtariVectorEnv: reset, step with "SameStep"
@@ -466,7 +449,6 @@ PIPELINES: dict[str, dict[str, Any]] = {
 
 
 def pipeline(backend: str, sticky: float = 0.0) -> dict[str, Any]:
-    """The backend, every setting of the frames it trains on (PIPELINES) and its sticky actions."""
     return {"backend": backend, **PIPELINES[backend], "repeat_action_probability": sticky}
 
 
@@ -486,8 +468,7 @@ def make_pong_env(i: int, seed: int, render_mode: str | None = None, sticky: flo
 
 
 def make_vector_env(num_envs: int, threads: int = 0, sticky: float = 0.0, rgb: bool = False) -> VectorEnv:
-    """ale-py's C++ vector env making the notebook's frames, every setting explicit; rgb=True: its RGB
-    screens instead, for --record."""
+    """ale-py's vector env making the notebook's frames; rgb=True: its RGB screens, for --record."""
     from ale_py.vector_env import AtariVectorEnv
 
     _register_ale()
@@ -506,9 +487,8 @@ def make_vector_env(num_envs: int, threads: int = 0, sticky: float = 0.0, rgb: b
 
 
 class NotebookFrames:
-    """ptan 0.7's observations (the notebook's frames) from ale-py's 110x84 frames: its ProcessFrame84
-    kept rows 18:102, its ImageToPyTorch swapped axes 2 and 0 (the network saw the frame transposed),
-    its FrameStack filled all four slots with an episode's first frame, where ale-py puts zeros."""
+    """The notebook's frames (ptan 0.7's) from ale-py's 110x84: rows 18:102, axes 2 and 0 swapped (the
+    network saw them transposed), a game's first frame in all four slots, where ale-py puts zeros."""
 
     def __init__(self, env: Any, frames: dict[str, Any]) -> None:
         self.env = env
@@ -552,14 +532,12 @@ class NotebookFrames:
         self.env.close()
 
 
-# ---------------------------------------------------------------------------------------------
-# The experience source
-# ---------------------------------------------------------------------------------------------
+# --- The experience source -------------------------------------------------------------------
 
 
 class VectorExperienceSource:
-    """N-step transitions from a VectorEnv, item for item what ptan's ExperienceSourceFirstLast yields
-    over a list of envs (ptan's VectorExperienceSourceFirstLast is one step long and joins episodes)."""
+    """N-step transitions from a VectorEnv, item for item ptan's ExperienceSourceFirstLast over a list
+    of envs (ptan's VectorExperienceSourceFirstLast is one step long and joins episodes)."""
 
     def __init__(self, env: VectorEnv, act: Callable[[np.ndarray], np.ndarray],
                  gamma: float, steps_count: int, seed: int | None = None, overlap: bool = False) -> None:
@@ -577,8 +555,7 @@ class VectorExperienceSource:
         return self._item(state=window[0][0], action=window[0][1], reward=total, last_state=last_state)
 
     def _step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-        """With overlap, the next actions are chosen and sent now so that the envs step while the caller
-        trains; without (the notebook's order), after any update this step's items caused."""
+        """With overlap the next actions are sent now, so the envs step while the caller trains."""
         if not self.overlap:
             next_obs, rewards, terminated, truncated, _ = self.env.step(actions)
             return next_obs, rewards, np.logical_or(terminated, truncated), None
@@ -638,7 +615,6 @@ def policy_sampler(net: Callable[..., Heads], device: torch.device,
 
 
 def placed(net: AtariA2C, cfg: Config, device: torch.device) -> tuple[AtariA2C, Callable[..., Heads], float]:
-    """The net placed, what acts (--bf16's copy or the net), and --compile's seconds."""
     net = place(net, device, cfg.bf16)
     acting = Bf16Copy(net) if cfg.bf16 else net
     return net, acting, compile_net(net, acting, device, cfg.envs, cfg.batch_size) if cfg.compile else 0.0
@@ -646,8 +622,7 @@ def placed(net: AtariA2C, cfg: Config, device: torch.device) -> tuple[AtariA2C, 
 
 def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | Sequence[gym.Env] | None = None,
                    env_seed: int | None = None) -> tuple[AtariA2C, Any, float]:
-    """The network, the backend's experience source on Pong (env i seeded env_seed + i) or on `env`,
-    and --compile's seconds."""
+    """The network, the backend's experience source on Pong (env i seeded env_seed + i) or on `env`."""
     env_seed = cfg.seed if env_seed is None else env_seed
     if cfg.backend == "ptan":
         if cfg.async_envs:
@@ -674,9 +649,7 @@ def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | Sequence[
     return net, source, seconds
 
 
-# ---------------------------------------------------------------------------------------------
-# Checkpoints and model files
-# ---------------------------------------------------------------------------------------------
+# --- Checkpoints and model files -------------------------------------------------------------
 
 HYPERPARAMETERS = tuple(f.name for f in dataclasses.fields(Config) if f.metadata["on_resume"] == LOCKED)
 PER_SEGMENT = tuple(f.name for f in dataclasses.fields(Config) if f.metadata["on_resume"] == KEPT)
@@ -685,13 +658,11 @@ CHANGING = tuple(f.name for f in dataclasses.fields(Config)  # what a run's segm
 
 
 def saved_config(cfg: Config) -> dict[str, Any]:
-    """The training settings of a run, as config.json, checkpoints and model files keep them."""
     return {f.name: getattr(cfg, f.name) for f in dataclasses.fields(Config) if TRAIN in f.metadata["modes"]}
 
 
 def atomic_write(path: Path, write: Callable[[typing.BinaryIO], Any]) -> None:
-    """write(file) into a temporary file, then rename: never a torn file. Mode 0o666 less the umask,
-    without reading it (setting it to read it would race TensorBoard's writer thread)."""
+    """Write a temporary file, then rename: never a torn file; mode 0o666 less the umask, unread."""
     tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
     try:
         with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as f:
@@ -707,17 +678,15 @@ def atomic_write(path: Path, write: Callable[[typing.BinaryIO], Any]) -> None:
 
 
 def atomic_save(obj: Any, path: Path) -> None:
-    """torch.save, atomically (atomic_write)."""
     atomic_write(path, lambda f: torch.save(obj, f))
 
 
 def write_json(obj: Any, path: Path) -> None:
-    """A JSON file, atomically (atomic_write)."""
     atomic_write(path, lambda f: f.write((json.dumps(obj, indent=2) + "\n").encode()))
 
 
 def on_cpu(obj: Any) -> Any:
-    """A (nested) state dict on the CPU: a model trained on a GPU loads on a machine without one."""
+    """A model trained on a GPU loads on a machine without one."""
     if isinstance(obj, torch.Tensor):
         return obj.detach().to("cpu", copy=True)
     if isinstance(obj, dict):
@@ -731,7 +700,7 @@ def load_file(path: str | Path) -> Any:
     """torch.load with weights_only=True; every failure one UsageError line."""
     p = Path(path)
     if p.is_dir():
-        if (p / "config.json").is_file():  # --resume takes a run folder for its checkpoint; --play does not
+        if (p / "config.json").is_file():  # a run folder, which --play does not take
             raise UsageError(f"{p}: is a run folder; its agent is {p / 'model_best.pt'}")
         raise UsageError(f"{p}: is a folder, not a model or checkpoint file")
     if not p.is_file():
@@ -757,7 +726,7 @@ def load_file(path: str | Path) -> Any:
 
 
 def net_shape(state_dict: dict[str, torch.Tensor]) -> tuple[tuple[int, int, int], int]:
-    """(input_shape, n_actions) of an AtariA2C state dict, so that a saved model plays unaided."""
+    """(input_shape, n_actions) of an AtariA2C state dict: a saved model plays unaided."""
     try:
         channels = state_dict["conv.0.weight"].shape[1]
         n_actions = state_dict["policy.2.weight"].shape[0]
@@ -767,7 +736,6 @@ def net_shape(state_dict: dict[str, torch.Tensor]) -> tuple[tuple[int, int, int]
 
 
 def load_model(path: str | Path, backend: str | None = None) -> tuple[AtariA2C, dict[str, Any]]:
-    """A model file or checkpoint as a float32 AtariA2C and the pipeline it was trained on."""
     data = load_file(path)
     settings = data.get("pipeline") if isinstance(data, dict) else None
     if not isinstance(settings, dict) or settings.get("backend") not in PIPELINES:
@@ -795,7 +763,7 @@ def load_model(path: str | Path, backend: str | None = None) -> tuple[AtariA2C, 
 
 
 def versions() -> dict[str, str]:
-    """Plain strings (torch.__version__ is a TorchVersion, which weights_only loading refuses)."""
+    """Plain strings: torch.__version__ is a TorchVersion, which weights_only loading refuses."""
     import ale_py
 
     found = {"python": platform.python_version(), "torch": torch.__version__,
@@ -811,7 +779,7 @@ def model_file(weights: dict[str, torch.Tensor], frame: int, settings: dict[str,
 
 
 def rng_state() -> dict[str, Any]:
-    """numpy's and torch's random states, as tensors and numbers that weights_only loading takes."""
+    """As tensors and numbers, which weights_only loading takes."""
     _, keys, pos, has_gauss, gauss = np.random.get_state()
     return {"numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
                       "has_gauss": int(has_gauss), "gauss": float(gauss)},
@@ -829,7 +797,7 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def restore(ckpt: dict, net: AtariA2C, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
-    """A checkpoint's model and Adam state back, and its frame and reward record; a misfit is one line."""
+    """A checkpoint's model, Adam state and reward record; a misfit is one line."""
     try:
         net.load_state_dict(ckpt["model"])
     except RuntimeError as e:
@@ -843,7 +811,6 @@ def restore(ckpt: dict, net: AtariA2C, optimizer: torch.optim.Optimizer) -> dict
 
 
 def load_checkpoint(path: str) -> dict:
-    """A training checkpoint with every key --resume needs, or one UsageError line."""
     ckpt = load_file(path)
     needed = ("model", "optimizer", "frame", "episodes", "best_mean_reward", "rewards", "config")
     missing = [k for k in needed if not isinstance(ckpt, dict) or k not in ckpt]
@@ -856,7 +823,6 @@ def load_checkpoint(path: str) -> dict:
 
 
 def checkpoint_path(path: str) -> str:
-    """--resume takes a run folder for the checkpoint.pt in it."""
     folder = Path(path)
     if folder.is_dir() and (folder / "config.json").is_file():
         return str(folder / "checkpoint.pt")
@@ -875,9 +841,7 @@ def resume_config(cfg: Config, given: set[str], ckpt: dict, path: str) -> Config
     return Config(**merged)
 
 
-# ---------------------------------------------------------------------------------------------
-# Tracking: rewards, metrics, status, signals, and the Run that train() calls
-# ---------------------------------------------------------------------------------------------
+# --- Tracking: rewards, metrics, status, signals, and the Run that train() calls -------------
 
 METRIC_EVERY = 10  # updates averaged into one TensorBoard point (the notebook's TBMeanTracker batch)
 STATUS_EVERY_S = FPS_WINDOW_S = BEST_SAVE_EVERY_S = 10.0
@@ -891,8 +855,7 @@ def solves(rewards: Sequence[float], stop_reward: float, window: int = 100) -> b
 
 
 class RewardTracker:
-    """The notebook's RewardTracker (fps, reward_100, reward), recording every episode that ends in a
-    step and solving only on a full window (README, departures 3 and 11)."""
+    """The notebook's RewardTracker, recording every game that ends in a step (README, departures 3, 11)."""
 
     def __init__(self, writer: Any, stop_reward: float, window_size: int = 100) -> None:
         self.writer, self.stop_reward = writer, stop_reward
@@ -917,8 +880,7 @@ class RewardTracker:
                 "rewards": list(self.rewards), "frame": frame}
 
     def add_rewards(self, rewards: Sequence[float], frame: int) -> bool:
-        """Record the episodes that ended at `frame`; True once solved. fps spans FPS_WINDOW_S or more:
-        games of several envs end microseconds apart, where the notebook's interval shows huge figures."""
+        """True once solved. fps spans FPS_WINDOW_S: games of several envs end microseconds apart."""
         if not rewards:
             return False
         now = time.time()
@@ -948,8 +910,7 @@ class RewardTracker:
 
 
 class MetricBuffer:
-    """The notebook's TBMeanTracker(batch_size=10), on the device: one host copy per 10 updates; a
-    metric NaN in some updates (grad_* between samples) is the others' mean."""
+    """The notebook's TBMeanTracker(batch_size=10), on the device: one host copy per 10 updates."""
 
     def __init__(self, writer: Any, every: int = METRIC_EVERY) -> None:
         self.writer, self.every = writer, every
@@ -986,17 +947,17 @@ def _span(low: str, high: str, dash: str = "-") -> str:
 
 
 def precision(cuda: bool, bf16: bool) -> str:
-    """The class a run's frames to solve are pooled in (docs/seeds.csv); a GPU's runs are their own."""
+    """The class a run's frames to solve are pooled in (docs/seeds.csv)."""
     return ("cuda-" if cuda else "") + ("bf16" if bf16 else "float32")
 
 
 def precision_of(numerics: str) -> str:
-    """The precision class of a seed table's numerics (float32, bf16-compile, cuda-float32, ...)."""
+    """The precision class of a seed table's numerics (bf16-compile: bf16)."""
     return precision(numerics.startswith("cuda"), "bf16" in numerics.split("-"))
 
 
 def seeds_outlook(frame: int, fps: float, table: Path = SEEDS_TABLE, of: str = "float32") -> str | None:
-    """What the runs over seeds of precision `of` (docs/seeds.csv) say of a run at `frame` and `fps`."""
+    """What the solved runs of precision `of` (docs/seeds.csv) expect of a run at `frame`."""
     try:
         with table.open() as f:
             solved = sorted(int(r["frames"]) for r in csv.DictReader(f)
@@ -1016,8 +977,7 @@ def seeds_outlook(frame: int, fps: float, table: Path = SEEDS_TABLE, of: str = "
 
 
 class StatusLine:
-    """A progress line every STATUS_EVERY_S seconds; with `outlook` (the run's precision class), now and
-    then what the runs over seeds of that class say of the time left."""
+    """A progress line; with `outlook` (a precision class), now and then what its seed runs expect."""
 
     def __init__(self, start_frame: int, run_seconds_before: float = 0.0, outlook: str | None = None) -> None:
         self.start = self.last = time.time()
@@ -1069,12 +1029,11 @@ AS_THE_SEEDS = tuple(k for k in (*HYPERPARAMETERS, "stop_reward") if k != "seed"
 
 
 def runs_as_the_seeds(cfg: Config) -> bool:
-    """Whether the runs over seeds speak for this one: the default hyperparameters and stop, any seed."""
+    """Whether the runs over seeds speak for this one: the default hyperparameters, any seed."""
     return all(getattr(cfg, k) == getattr(DEFAULT, k) for k in AS_THE_SEEDS)
 
 
 def new_run_dir(cfg: Config) -> Path:
-    """A fresh folder per run: runs/<date>_<host>-pong-a2c[-name][-k]."""
     stem = f"{datetime.now():%Y%m%d-%H%M%S}_{socket.gethostname()}-pong-a2c"
     stem += f"-{cfg.name}" if cfg.name else ""
     root = Path(cfg.runs_dir)
@@ -1093,7 +1052,7 @@ def new_run_dir(cfg: Config) -> Path:
 
 
 def python_command() -> str:
-    """This interpreter as the user can type it: `python` where that is it (an active venv), else its path."""
+    """This interpreter as the user can type it: `python` in an active venv, else its path."""
     on_path = shutil.which("python")
     if on_path and os.path.abspath(on_path) == os.path.abspath(sys.executable):
         return "python"
@@ -1103,15 +1062,14 @@ def python_command() -> str:
 
 def resume_command(checkpoint: Path, cfg: Config) -> str:
     resume = f"--resume {shlex.quote(str(checkpoint))}"
-    if "MAKELEVEL" in os.environ:  # started by make train, which adds --cuda itself where torch has a GPU
+    if "MAKELEVEL" in os.environ:  # make train, which adds --cuda itself
         return f"make train ARGS={shlex.quote(resume)}"
     script = shlex.quote(os.path.relpath(__file__))
     return f"{python_command()} {script} {resume}" + (" --cuda" if cfg.cuda else "")
 
 
 def lock_run(run_dir: Path, shared: bool = False) -> int | None:
-    """An exclusive flock on run_dir, freed by the kernel however the process ends: its descriptor, or
-    None where the platform cannot lock. shared: a probe's (training_now), which a trainer retries past."""
+    """An exclusive flock on run_dir, freed however the process ends (None where there is no flock)."""
     try:
         import fcntl
         fd = os.open(run_dir, os.O_RDONLY)
@@ -1146,7 +1104,6 @@ def training_now(run_dir: Path) -> bool:
 
 
 def waiting_runs(runs_dir: str) -> list[tuple[Path, int]]:
-    """(checkpoint, frame) of each run in runs_dir that stopped unsolved, newest first."""
     root = Path(runs_dir)
     found = sorted(root.glob("*/checkpoint.pt"), key=lambda p: p.stat().st_mtime) if root.is_dir() else []
     stopped = []
@@ -1163,14 +1120,13 @@ def waiting_runs(runs_dir: str) -> list[tuple[Path, int]]:
     return stopped
 
 
-# What train() returns; stopped_by: "SIGINT", "SIGTERM" or None; seconds: this invocation's, with compiling.
+# What train() returns; seconds: this invocation's, compiling's included.
 TrainResult = collections.namedtuple("TrainResult", "run_dir frames episodes best_mean_reward mean_reward "
                                      "solved stopped_by seconds compile_seconds")
 
 
 class Run:
-    """The bookkeeping around train()'s loop: run folder, TensorBoard, stop rule, status, signals, saves.
-    Made before the network (the envs' seed depends on the segment); leaving it saves a checkpoint."""
+    """The bookkeeping around train()'s loop; made before the net, as the envs' seed is the segment's."""
 
     def __init__(self, cfg: Config, resume: dict | None = None, run_dir: Path | None = None) -> None:
         self.cfg, self.resume, self.dir, self.began = cfg, resume, run_dir, time.perf_counter()
@@ -1310,7 +1266,7 @@ class Run:
                            self.stop.signal, self.seconds, self.compile_seconds)
 
     def _checkpoint(self) -> Path:
-        """Everything --resume needs, the training seconds and each segment's settings; --play takes it."""
+        """Everything --resume needs and how the run was made; --play takes it too."""
         if not all(bool(torch.isfinite(p).all()) for p in self.net.parameters()):
             raise NonFiniteError("refusing to save non-finite weights")
         path = self.dir / "checkpoint.pt"
@@ -1340,9 +1296,7 @@ class Run:
                   "the previous file is intact", file=sys.stderr, flush=True)
 
 
-# ---------------------------------------------------------------------------------------------
-# Play and record
-# ---------------------------------------------------------------------------------------------
+# --- Play and record -------------------------------------------------------------------------
 
 STEP_MS = 4 * 1000 / 60  # one agent step: 4 emulator frames at 60 Hz
 FINAL_HOLD_MS = 2000  # the GIF's last frame, the game's last screen, stays this long
@@ -1350,8 +1304,7 @@ CAPTION_ROWS = 24  # the band of the GIF's last frame, over the score, that says
 
 
 class PlayEnv:
-    """One env of a model's training pipeline, one game after another. The vector env starts each game
-    itself; its RGB screens for --record come from a twin env with the same seed and actions."""
+    """A model's training env, one game after another; --record's screens from a twin, seeded alike."""
 
     def __init__(self, backend: str, seed: int, sticky: float, record: bool) -> None:
         self.backend = backend
@@ -1359,20 +1312,15 @@ class PlayEnv:
         if backend == "vector":
             self.env = make_vector_env(1, 1, sticky)
             self.obs = self.env.reset(seed=seed)[0]
+            self.shape = self.env.single_observation_space.shape, int(self.env.single_action_space.n)
             if record:
                 self.rgb = make_vector_env(1, 1, sticky, rgb=True)
                 self.screen = self.next_screen = self.rgb.reset(seed=seed)[0][0, 0]
         else:
             self.env = make_pong_env(0, seed, render_mode="rgb_array" if record else None, sticky=sticky)
-
-    @property
-    def shape(self) -> tuple[tuple[int, ...], int]:
-        if self.backend == "vector":
-            return self.env.single_observation_space.shape, int(self.env.single_action_space.n)
-        return self.env.observation_space.shape, int(self.env.action_space.n)
+            self.shape = self.env.observation_space.shape, int(self.env.action_space.n)
 
     def start(self) -> np.ndarray:
-        """The first observation of a new game, as a batch of one."""
         if self.backend == "ptan":
             self.obs = self.env.reset()[0][None]
         elif self.rgb is not None:
@@ -1396,22 +1344,6 @@ class PlayEnv:
             self.next_screen = screens[0, 0]  # the next game's first screen, after the last one
             self.screen = info["final_obs"][0, 0] if done else self.next_screen
         return self.obs, float(reward[0]), done
-
-
-def check_record_path(record: str | None) -> None:
-    """--record's file can be written: checked before any game is played."""
-    if record is None:
-        return
-    path = Path(record)
-    if path.is_dir():
-        raise UsageError(f"--record {record}: is a folder; name a .gif file")
-    if path.suffix.lower() != ".gif":
-        raise UsageError(f"--record {record}: only .gif is supported (written with Pillow)")
-    folder = path.parent
-    if not folder.is_dir():
-        raise UsageError(f"--record {record}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise UsageError(f"--record {record}: cannot write in the folder {folder}")
 
 
 def captioned(screen: np.ndarray, caption: str) -> np.ndarray:
@@ -1440,9 +1372,17 @@ def write_gif(screens: Sequence[np.ndarray], path: str, caption: str) -> float:
 def play(model_path: str, episodes: int, record: str | None, device: torch.device, seed: int,
          greedy: bool = False, sticky: float | None = None, backend: str | None = None,
          compile: bool = False) -> str | None:
-    """Full games with a saved model on the pipeline it was trained on (its sticky actions unless
-    `sticky` is given); optionally a GIF. Returns the signal that stopped it early, if one did."""
-    check_record_path(record)
+    """Games on the model's own pipeline (and sticky actions unless given); the signal that stopped it."""
+    if record is not None:  # --record's file can be written: checked before any game is played
+        folder = Path(record).parent
+        if Path(record).is_dir():
+            raise UsageError(f"--record {record}: is a folder; name a .gif file")
+        if Path(record).suffix.lower() != ".gif":
+            raise UsageError(f"--record {record}: only .gif is supported (written with Pillow)")
+        if not folder.is_dir():
+            raise UsageError(f"--record {record}: the folder {folder} does not exist")
+        if not os.access(folder, os.W_OK):
+            raise UsageError(f"--record {record}: cannot write in the folder {folder}")
     net, settings = load_model(model_path, backend)
     net = net.to(device)
     trained_sticky = settings["repeat_action_probability"]
@@ -1491,9 +1431,7 @@ def play(model_path: str, episodes: int, record: str | None, device: torch.devic
     return stop.signal
 
 
-# ---------------------------------------------------------------------------------------------
-# The command line and main
-# ---------------------------------------------------------------------------------------------
+# --- The command line and main ---------------------------------------------------------------
 
 EXIT_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
 DESCRIPTION = """\
@@ -1548,7 +1486,6 @@ def _typed(kind: type, check: tuple[str, Callable[[Any], bool]] | None) -> Calla
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line, generated from Config: one option per field, in the section of its modes."""
     p = _Parser(description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sections = {modes: p.add_argument_group(title) for modes, title in GROUPS.items()}
     hints = typing.get_type_hints(Config)
@@ -1568,13 +1505,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[Config, set[str]]:
-    """The settings, and which of them the user gave (the others keep Config's defaults)."""
     given = vars(build_parser().parse_args(argv))
     return Config(**given), set(given)
 
 
 def check_modes(given: set[str]) -> None:
-    """Refuse an option that the chosen mode would ignore: one line, exit status 2."""
     fields = {f.name: f.metadata["modes"] for f in dataclasses.fields(Config)}
     if "play" in given:
         if "resume" in given:
