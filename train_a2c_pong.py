@@ -1076,7 +1076,7 @@ def lock_run(run_dir: Path, shared: bool = False) -> int | None:
     except (ImportError, OSError):
         return None
     mode = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB
-    for wait in (0.0, 0.01, 0.05, 0.2):
+    for wait in (0.0, 0.01, 0.05, 0.2):  # a trainer waits out a probe's brief shared lock (training_now)
         time.sleep(wait)
         try:
             fcntl.flock(fd, mode)
