@@ -844,7 +844,9 @@ def resume_config(cfg: Config, given: set[str], ckpt: dict, path: str) -> Config
 # --- Tracking: rewards, metrics, status, signals, and the Run that train() calls -------------
 
 METRIC_EVERY = 10  # updates averaged into one TensorBoard point (the notebook's TBMeanTracker batch)
-STATUS_EVERY_S = FPS_WINDOW_S = BEST_SAVE_EVERY_S = 10.0
+STATUS_EVERY_S = 10.0
+FPS_WINDOW_S = 10.0  # the shortest interval the fps scalar is measured over
+BEST_SAVE_EVERY_S = 10.0
 OUTLOOK_FIRST_S, OUTLOOK_EVERY_S = 60.0, 300.0  # when the status says what the seeds we ran expect
 SEEDS_TABLE = Path(__file__).resolve().parent / "docs" / "seeds.csv"  # tools/seeds.py writes it
 
