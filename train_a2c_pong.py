@@ -1376,10 +1376,11 @@ def play(model_path: str, episodes: int, record: str | None, device: torch.devic
          compile: bool = False) -> str | None:
     """Games on the model's own pipeline (and sticky actions unless given); the signal that stopped it."""
     if record is not None:  # --record's file can be written: checked before any game is played
-        folder = Path(record).parent
-        if Path(record).is_dir():
+        path = Path(record)
+        folder = path.parent
+        if path.is_dir():
             raise UsageError(f"--record {record}: is a folder; name a .gif file")
-        if Path(record).suffix.lower() != ".gif":
+        if path.suffix.lower() != ".gif":
             raise UsageError(f"--record {record}: only .gif is supported (written with Pillow)")
         if not folder.is_dir():
             raise UsageError(f"--record {record}: the folder {folder} does not exist")
