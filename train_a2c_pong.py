@@ -93,15 +93,22 @@ class AtariA2C(nn.Module):
         return self.policy(conv_out) if policy else None, self.value(conv_out) if value else None
 
 
+def stacked(frames: Sequence[Any], device: str | torch.device) -> torch.Tensor:
+    """A batch of uint8 frames on the device; the vector source's frames are there already."""
+    if isinstance(frames[0], torch.Tensor):
+        return torch.stack(list(frames)).to(device)
+    return torch.from_numpy(np.stack([np.asarray(f) for f in frames])).to(device)
+
+
 def unpack_batch(batch: Sequence[Any], net: AtariA2C, gamma: float, reward_steps: int,
                  device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """States, actions and N-step targets: sum gamma^i r_i, plus gamma^N V(s_N) where the game went on."""
-    states = torch.from_numpy(np.stack([np.asarray(e.state) for e in batch])).to(device)
+    states = stacked([e.state for e in batch], device)
     actions = torch.tensor([int(e.action) for e in batch], dtype=torch.long, device=device)
     targets = torch.tensor([float(e.reward) for e in batch], dtype=torch.float32, device=device)
     not_done = [i for i, e in enumerate(batch) if e.last_state is not None]
     if not_done:
-        last = torch.from_numpy(np.stack([np.asarray(batch[i].last_state) for i in not_done])).to(device)
+        last = stacked([batch[i].last_state for i in not_done], device)
         with torch.no_grad():
             _, last_values = net(last, policy=False)
         idx = torch.tensor(not_done, dtype=torch.long, device=device)
@@ -537,12 +544,13 @@ class NotebookFrames:
 
 class VectorExperienceSource:
     """N-step transitions from a VectorEnv, item for item ptan's ExperienceSourceFirstLast over a list
-    of envs (ptan's VectorExperienceSourceFirstLast is one step long and joins episodes)."""
+    of envs (ptan's VectorExperienceSourceFirstLast is one step long and joins episodes). With a
+    device, frames cross to it once, for acting and for unpack_batch; else they stay on the host."""
 
-    def __init__(self, env: VectorEnv, act: Callable[[np.ndarray], np.ndarray],
-                 gamma: float, steps_count: int, seed: int | None = None, overlap: bool = False) -> None:
+    def __init__(self, env: VectorEnv, act: Callable[[Any], np.ndarray], gamma: float, steps_count: int,
+                 seed: int | None = None, overlap: bool = False, device: torch.device | None = None) -> None:
         self.env, self.act, self.gamma, self.steps, self.seed = env, act, gamma, steps_count, seed
-        self.overlap = overlap
+        self.overlap, self.device = overlap, device
         self.total_rewards: list[float] = []
         from ptan.experience import ExperienceFirstLast
 
@@ -554,18 +562,27 @@ class VectorExperienceSource:
             total = total * self.gamma + r
         return self._item(state=window[0][0], action=window[0][1], reward=total, last_state=last_state)
 
-    def _step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    def _frames(self, obs: np.ndarray) -> Any:
+        """Made in inference mode, as policy_sampler makes its input (a compiled net sees one kind)."""
+        if self.device is None:
+            return obs
+        with torch.inference_mode():
+            return torch.as_tensor(obs, device=self.device)
+
+    def _step(self, actions: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray | None]:
         """With overlap the next actions are sent now, so the envs step while the caller trains."""
         if not self.overlap:
             next_obs, rewards, terminated, truncated, _ = self.env.step(actions)
-            return next_obs, rewards, np.logical_or(terminated, truncated), None
+            return self._frames(next_obs), rewards, np.logical_or(terminated, truncated), None
         next_obs, rewards, terminated, truncated, _ = self.env.recv()
+        next_obs = self._frames(next_obs)
         next_actions = self.act(next_obs)
         self.env.send(next_actions)
         return next_obs, rewards, np.logical_or(terminated, truncated), next_actions
 
     def __iter__(self) -> Iterator[Any]:
         obs, _ = self.env.reset(seed=self.seed)
+        obs = self._frames(obs)
         n = len(obs)
         histories = [collections.deque(maxlen=self.steps + 1) for _ in range(n)]
         episode_rewards = [0.0] * n
@@ -576,10 +593,10 @@ class VectorExperienceSource:
             next_obs, rewards, done, next_actions = self._step(actions)
             done = done.tolist()
             rewards = np.asarray(rewards, dtype=np.float64).tolist()
-            taken = np.asarray(actions).tolist()
+            taken, frames = np.asarray(actions).tolist(), list(obs)  # list: one call for a tensor's rows
             for i in range(n):
                 history = histories[i]
-                history.append((obs[i], taken[i], rewards[i]))
+                history.append((frames[i], taken[i], rewards[i]))
                 episode_rewards[i] += rewards[i]
                 if len(history) == self.steps + 1:
                     yield self._emit(list(history)[:-1], last_state=history[-1][0])
@@ -605,8 +622,8 @@ def policy_sampler(net: Callable[..., Heads], device: torch.device,
     """Actions sampled on the device from softmax(logits) (or its arg-max), one host copy per step."""
 
     @torch.inference_mode()
-    def act(obs: np.ndarray) -> np.ndarray:
-        logits, _ = net(torch.from_numpy(np.asarray(obs)).to(device), value=False)
+    def act(obs: np.ndarray | torch.Tensor) -> np.ndarray:
+        logits, _ = net(torch.as_tensor(obs, device=device), value=False)
         if greedy:
             return logits.argmax(dim=1).cpu().numpy()
         return torch.multinomial(F.softmax(logits, dim=1), 1)[:, 0].cpu().numpy()
@@ -645,7 +662,7 @@ def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | Sequence[
         return net, ptan.experience.ExperienceSourceFirstLast(env, agent, gamma=cfg.gamma,
                                                               steps_count=cfg.reward_steps), seconds
     source = VectorExperienceSource(env, policy_sampler(acting, device), cfg.gamma, cfg.reward_steps,
-                                    seed=env_seed, overlap=cfg.async_envs)
+                                    seed=env_seed, overlap=cfg.async_envs, device=device)
     return net, source, seconds
 
 

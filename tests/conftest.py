@@ -25,6 +25,9 @@ NOTEBOOK_METRICS = ("advantage", "values", "batch_rewards", "loss_entropy", "los
                     "loss_total", "grad_l2", "grad_max", "grad_var")
 GRAD_STATS = NOTEBOOK_METRICS[7:]
 
+# cuBLAS reads this when it starts: deterministic matrix products on a GPU (the `deterministic` fixture).
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+
 # Lines arrive as they are printed; and the script runs as from a shell, not from make (whose
 # MAKELEVEL, set by make test, would make it print `make train ARGS=...` resume lines).
 MAKE_VARS = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")
@@ -57,6 +60,20 @@ def torch_threads():
     threads = torch.get_num_threads()
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def deterministic():
+    torch.use_deterministic_algorithms(True)
+    yield
+    torch.use_deterministic_algorithms(False)
+
+
+def points(run_dir: Path, keep=lambda step: True) -> dict[str, list[tuple[int, float]]]:
+    """A run's scalars but fps (wall time), at the steps kept."""
+    acc = scalars(run_dir)
+    return {tag: [(e.step, e.value) for e in acc.Scalars(tag) if keep(e.step)]
+            for tag in sorted(acc.Tags()["scalars"]) if tag != "fps"}
 
 
 def model_data(cfg: t.Config | None = None, weights: dict | None = None, frame: int = 0) -> dict:

@@ -117,6 +117,25 @@ def test_bf16_acting_copy_acts_on_weights_loaded_after_it_was_made():
 
 
 @pytest.mark.slow
+def test_a_compiled_training_run_compiles_nothing_past_its_warm_up(tmp_path, monkeypatch):
+    """Acting reads the frames the experience source made, in inference mode as the warm-up's: frames
+    of another kind would compile a second graph mid-run, unannounced and left out of compile_seconds."""
+    from catch_env import CatchVectorEnv
+
+    warm, real = [], t.compile_net
+
+    def compile_net(*args, **kwargs):
+        seconds = real(*args, **kwargs)
+        warm.append(counters["stats"]["unique_graphs"])
+        return seconds
+
+    monkeypatch.setattr(t, "compile_net", compile_net)
+    cfg = t.Config(runs_dir=str(tmp_path), envs=8, max_frames=1280, compile=True)
+    result = t.train(cfg, env=CatchVectorEnv(cfg.envs))
+    assert result.frames == 1280 and warm and counters["stats"]["unique_graphs"] == warm[0]
+
+
+@pytest.mark.slow
 def test_compile_without_a_cxx_compiler_is_one_line_and_no_run(tmp_path):
     env = {**os.environ, "CXX": str(tmp_path / "no-such-c++"),
            "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "cache")}  # a cache would spare the compiler

@@ -10,8 +10,9 @@ leave the device (a scalar read or a copy to the CPU) and answers them with zero
 import numpy as np
 import pytest
 import torch
+from bench_throughput import HostFrames
 from catch_env import CatchVectorEnv
-from conftest import NOTEBOOK_METRICS
+from conftest import NOTEBOOK_METRICS, points
 from ptan.experience import ExperienceFirstLast
 from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -38,6 +39,22 @@ class HostCopies(TorchDispatchMode):
                 self.count += 1
                 return torch.zeros(source.shape, dtype=kwargs.get("dtype") or source.dtype)
         return func(*args, **kwargs)
+
+
+class FramesToDevice(TorchDispatchMode):
+    """Counts the uint8 frames (rows) copied from the host to the meta device."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        source = args[0] if args and isinstance(args[0], torch.Tensor) else None
+        if source is not None and source.device.type == "cpu" and source.dtype == torch.uint8 \
+                and isinstance(out, torch.Tensor) and out.is_meta:
+            self.frames += len(source)
+        return out
 
 
 def frames(n: int) -> list[np.ndarray]:
@@ -107,6 +124,33 @@ def test_the_training_loop_runs_with_the_model_off_the_host(tmp_path, monkeypatc
     assert result.frames == 1280 and result.episodes > 0
     state = torch.load(result.run_dir / "checkpoint.pt", weights_only=True)["model"]
     assert {v.device for v in state.values()} == {torch.device("cpu")}
+
+
+@pytest.mark.slow
+def test_each_frame_crosses_to_the_device_once(tmp_path, monkeypatch):
+    """Acting, unpack_batch's states and its last states all read the copy made when the frame came."""
+    monkeypatch.setattr(t, "pick_device", lambda cuda: META)
+    cfg = t.Config(runs_dir=str(tmp_path), envs=8, max_frames=1280)
+    with FramesToDevice() as copied, HostCopies():
+        result = t.train(cfg, env=CatchVectorEnv(cfg.envs))
+    # At most the reset's frames and the N steps before a first N-step transition more; three
+    # crossings (acting, states, last states) would be nearly three times as many.
+    assert result.frames <= copied.frames <= result.frames + (cfg.reward_steps + 1) * cfg.envs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=[pytest.mark.gpu, pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="no CUDA GPU here")])])
+def test_frames_that_cross_once_train_as_frames_copied_from_the_host(device, tmp_path, deterministic,
+                                                                     monkeypatch):
+    """Where the frames are copied changes no scalar, with deterministic algorithms: Pong, 8 envs."""
+    runs = []
+    for name, source in (("once", t.VectorExperienceSource), ("host", HostFrames)):
+        monkeypatch.setattr(t, "VectorExperienceSource", source)
+        cfg = t.Config(envs=8, cuda=device == "cuda", max_frames=3000, save_every=1e9,
+                       runs_dir=str(tmp_path / name))
+        runs.append(points(t.train(cfg, env=t.make_vector_env(8)).run_dir))
+    assert len(runs[0]["loss_total"]) > 1 and runs[0] == runs[1]
 
 
 class ImprovingCatch(CatchVectorEnv):

@@ -15,12 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import NOTEBOOK_METRICS, run_script, scalars
+from conftest import NOTEBOOK_METRICS, points, run_script, scalars
 
 import train_a2c_pong as t
-
-# cuBLAS reads this when it starts: deterministic matrix products for the resume test below.
-os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 CUDA = torch.device("cuda")
 CPU = torch.device("cpu")
@@ -104,19 +101,6 @@ class SignalAt:
         if self.steps == self.k:
             os.kill(os.getpid(), signal.SIGINT)
         return self.env.step(actions)
-
-
-@pytest.fixture
-def deterministic():
-    torch.use_deterministic_algorithms(True)
-    yield
-    torch.use_deterministic_algorithms(False)
-
-
-def points(run_dir: Path, keep) -> dict[str, list[tuple[int, float]]]:
-    acc = scalars(run_dir)
-    return {tag: [(e.step, e.value) for e in acc.Scalars(tag) if keep(e.step)]
-            for tag in sorted(acc.Tags()["scalars"]) if tag != "fps"}
 
 
 def test_a_run_stopped_by_sigint_resumes_on_the_gpu_as_determined_as_an_unbroken_one(

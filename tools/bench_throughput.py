@@ -6,8 +6,9 @@
 Rows: vector (the default: one backward pass, grad statistics every 10th update), two-pass (the
 notebook's update: two backward passes every update, --grad-stats-every 1), bf16 (--bf16; refused
 where the hardware has no native bfloat16), compile (--compile), bf16-compile (both), async
-(--async-envs), ptan (the notebook's experience pipeline), and three splits of the cores between
-the vector env's threads and torch's.
+(--async-envs), ptan (the notebook's experience pipeline), host-frames (the default before each
+frame crossed to the device once: acting, states and last states each copied from the host), and
+three splits of the cores between the vector env's threads and torch's.
 Each trains for the same number of frames with the notebook's hyperparameters; the report
 gives frames per second (--compile's compile time left out, and said), the share of wall time
 in env stepping (with experience bookkeeping, and the envs' first reset), inference and the
@@ -36,6 +37,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -50,11 +52,23 @@ VARIANTS = {  # row name: flags
     "compile": {"compile": True},
     "bf16-compile": {"bf16": True, "compile": True},
     "async": {"async_envs": True},
+    "host-frames": {},
     "ptan": {"backend": "ptan"},
     "env1+torch1": {"env_threads": 1, "torch_threads": 1},
     "env1": {"env_threads": 1},
     "torch1": {"torch_threads": 1},
 }
+
+
+class HostFrames(t.VectorExperienceSource):
+    """The experience source with its frames kept on the host, as before they crossed to the device
+    once: the sampler and unpack_batch then each copy them there."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "device": None})
+
+
+SOURCES = {"host-frames": HostFrames}  # row name: the experience source it trains with
 
 
 class Phases:
@@ -99,8 +113,10 @@ def run(variant: str, frames: int, envs: int, cuda: bool, runs_dir: str) -> tupl
                    name=f"bench-{variant}", save_every=1e9)
     print(f"training {frames} frames: {variant} ...", flush=True)
     threads = torch.get_num_threads()
+    source = SOURCES.get(variant, t.VectorExperienceSource)
     try:
-        with contextlib.redirect_stdout(io.StringIO()), Phases().timing() as phases:  # not its progress lines
+        with (contextlib.redirect_stdout(io.StringIO()),  # not its progress lines
+              Phases().timing() as phases, mock.patch.object(t, "VectorExperienceSource", source)):
             result = t.train(cfg)
     except t.UsageError as e:
         return str(e).split(";")[0]
@@ -274,7 +290,8 @@ def main() -> None:
             print(f"ratio {a}/{b}: {rows[a][0] / rows[b][0]:.2f}")
 
     for a, b in [("vector", "two-pass"), ("bf16", "two-pass"), ("compile", "vector"),
-                 ("bf16-compile", "vector"), ("async", "vector"), ("env1+torch1", "vector"),
+                 ("bf16-compile", "vector"), ("async", "vector"), ("vector", "host-frames"),
+                 ("env1+torch1", "vector"),
                  ("env1", "vector"), ("torch1", "vector"), ("vector", "ptan")]:
         ratio(a, b)
 
