@@ -178,6 +178,25 @@ def test_the_bench_times_acting_and_the_update_inside_a_real_training_run(tmp_pa
     assert t.a2c_update.__name__ == "a2c_update"  # the script's own functions are back
 
 
+def test_the_benchs_host_frames_row_trains_with_the_frames_kept_on_the_host(tmp_path, monkeypatch):
+    """The row that keeps the path before frames crossed to the device once (issue 42's baseline)."""
+    import bench_throughput
+
+    made, real = [], t.net_and_source
+
+    def spy(*args, **kwargs):
+        net, source, seconds = real(*args, **kwargs)
+        made.append((type(source).__name__, source.device))
+        return net, source, seconds
+
+    monkeypatch.setattr(t, "net_and_source", spy)
+    for variant in ("vector", "host-frames"):
+        fps, _ = bench_throughput.run(variant, 300, 2, False, str(tmp_path))
+        assert fps > 0
+    assert made == [("VectorExperienceSource", torch.device("cpu")), ("HostFrames", None)]
+    assert t.VectorExperienceSource is not bench_throughput.HostFrames  # the script's own source is back
+
+
 def test_the_bench_times_the_network_as_train_places_it(monkeypatch):
     """The bench's network row (acting, last states, update) runs the net as train() places it,
     and a variant this CPU cannot run is its reason, not a figure."""

@@ -8,7 +8,8 @@ notebook's update: two backward passes every update, --grad-stats-every 1), bf16
 where the hardware has no native bfloat16), compile (--compile), bf16-compile (both), async
 (--async-envs), ptan (the notebook's experience pipeline), host-frames (the default before each
 frame crossed to the device once: acting, states and last states each copied from the host), and
-three splits of the cores between the vector env's threads and torch's.
+four splits of the cores between the vector env's threads and torch's (env-spare1: the envs on all
+cores but one, which the training loop then has to itself).
 Each trains for the same number of frames with the notebook's hyperparameters; the report
 gives frames per second (--compile's compile time left out, and said), the share of wall time
 in env stepping (with experience bookkeeping, and the envs' first reset), inference and the
@@ -57,6 +58,7 @@ VARIANTS = {  # row name: flags
     "env1+torch1": {"env_threads": 1, "torch_threads": 1},
     "env1": {"env_threads": 1},
     "torch1": {"torch_threads": 1},
+    "env-spare1": {"env_threads": max(1, (os.cpu_count() or 1) - 1)},
 }
 
 
@@ -292,7 +294,7 @@ def main() -> None:
     for a, b in [("vector", "two-pass"), ("bf16", "two-pass"), ("compile", "vector"),
                  ("bf16-compile", "vector"), ("async", "vector"), ("vector", "host-frames"),
                  ("env1+torch1", "vector"),
-                 ("env1", "vector"), ("torch1", "vector"), ("vector", "ptan")]:
+                 ("env1", "vector"), ("torch1", "vector"), ("env-spare1", "vector"), ("vector", "ptan")]:
         ratio(a, b)
 
 

@@ -23,7 +23,7 @@ log=$out/gpu_check.log
   $PY -m pytest -p no:cacheprovider -m gpu -v --durations=0 $par tests; tests=$?
   echo "gpu tests: exit $tests, $((SECONDS - start)) s"
   start=$SECONDS
-  $PY tools/bench_throughput.py --cuda --frames 30000 --variants vector host-frames async; bench=$?
+  $PY tools/bench_throughput.py --cuda --frames 30000 --variants vector host-frames async torch1 env-spare1; bench=$?
   echo "bench: exit $bench, $((SECONDS - start)) s"
   exit $((tests || bench))
 } 2>&1 | tee "$log"
