@@ -197,6 +197,15 @@ def test_the_benchs_host_frames_row_trains_with_the_frames_kept_on_the_host(tmp_
     assert t.VectorExperienceSource is not bench_throughput.HostFrames  # the script's own source is back
 
 
+def test_the_benchs_row_of_several_rounds_is_its_median_round_or_why_it_did_not_run():
+    import bench_throughput
+
+    slow, middle, fast = (100.0, "a"), (200.0, "b"), (300.0, "c")
+    assert bench_throughput.median_round([fast, slow, middle]) == middle
+    assert bench_throughput.median_round([slow, fast]) == fast  # the upper of two middles
+    assert bench_throughput.median_round([slow, "--bf16: no native bfloat16"]) == "--bf16: no native bfloat16"
+
+
 def test_the_bench_times_the_network_as_train_places_it(monkeypatch):
     """The bench's network row (acting, last states, update) runs the net as train() places it,
     and a variant this CPU cannot run is its reason, not a figure."""

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Throughput of the program's variants, side by side in one process (a benchmark, not a test).
 
-    python tools/bench_throughput.py [--frames N] [--envs 50] [--cuda] [--variants vector compile ...]
+    python tools/bench_throughput.py [--frames N] [--envs 50] [--cuda] [--rounds 1] [--variants vector ...]
 
 Rows: vector (the default: one backward pass, grad statistics every 10th update), two-pass (the
 notebook's update: two backward passes every update, --grad-stats-every 1), bf16 (--bf16; refused
@@ -22,7 +22,8 @@ acting forwards of 50 states with sampling, the last-state forward of 128 and on
 statistics every 10th) are timed for vector and for each of compile, bf16 and bf16-compile that
 trained; their serial sum is what that variant could reach, printed beside what it trained at.
 Machines here are shared and noisy: compare the ratios, measured in one run, rather than absolute
-numbers across runs.
+numbers across runs; --rounds N trains each variant N times, the order reversed every other round,
+and a row gives each round's frames per second and the median round's shares.
 """
 
 from __future__ import annotations
@@ -235,6 +236,12 @@ def limits(rows: dict, device: torch.device, envs: int) -> None:
         print(f"{variant:12} {ms:10.1f} {limit:9.0f} {trained}")
 
 
+def median_round(results: list) -> tuple[float, Phases] | str:
+    """The round of median frames per second (the upper of two middles), or why the variant did not run."""
+    refused = [r for r in results if isinstance(r, str)]
+    return refused[0] if refused else sorted(results, key=lambda r: r[0])[len(results) // 2]
+
+
 def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -252,15 +259,18 @@ def main() -> None:
     p.add_argument("--cuda", action="store_true")
     p.add_argument("--variants", nargs="*", choices=list(VARIANTS), default=list(VARIANTS),
                    help="training rows to run (none: only the update timings)")
+    p.add_argument("--rounds", type=int, default=1, help="times each variant trains, in alternating order")
     args = p.parse_args()
     device = f"{cpu_name()}" + (f", {torch.cuda.get_device_name()}" if args.cuda else "")
     print(f"machine: {os.cpu_count()} cores, {device}, torch {torch.__version__}, "
           f"{args.envs} envs, {args.frames} frames per variant")
     dev = torch.device("cuda" if args.cuda else "cpu")
-    rows = {}
+    rounds: dict[str, list] = {variant: [] for variant in args.variants}
     with tempfile.TemporaryDirectory() as runs:
-        for variant in args.variants:
-            rows[variant] = run(variant, args.frames, args.envs, args.cuda, runs)
+        for k in range(args.rounds):
+            for variant in args.variants[::-1] if k % 2 else args.variants:
+                rounds[variant].append(run(variant, args.frames, args.envs, args.cuda, runs))
+    rows = {variant: median_round(results) for variant, results in rounds.items()}
     print(f"{'variant':12} {'fps':>8} {'env':>6} {'infer':>6} {'update':>6} {'env fps':>8}")
     for variant, row in rows.items():
         if isinstance(row, str):
@@ -272,6 +282,8 @@ def main() -> None:
         compiled = f"  (compiled in {tm.compile:.1f} s first)" if tm.compile else ""
         print(f"{variant:12} {fps:8.0f} {env / total:6.0%} {tm.inference / total:6.0%} "
               f"{tm.update / total:6.0%} {args.frames / env:8.0f}{compiled}")
+        if args.rounds > 1:
+            print(f"{'':12} rounds: {', '.join(f'{r[0]:.0f}' for r in rounds[variant])}")
     limits(rows, dev, args.envs)
     one, two, plain = update_ms(dev), update_ms(dev, with_grad_stats=True), update_ms(dev, placed=False)
     try:
