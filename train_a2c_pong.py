@@ -96,7 +96,7 @@ class AtariA2C(nn.Module):
 def stacked(frames: Sequence[Any], device: str | torch.device) -> torch.Tensor:
     """A batch of uint8 frames on the device; the vector source's frames are there already."""
     if isinstance(frames[0], torch.Tensor):
-        return torch.stack(list(frames)).to(device)
+        return torch.stack(frames).to(device)
     return torch.from_numpy(np.stack([np.asarray(f) for f in frames])).to(device)
 
 

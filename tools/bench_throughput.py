@@ -305,8 +305,8 @@ def main() -> None:
 
     for a, b in [("vector", "two-pass"), ("bf16", "two-pass"), ("compile", "vector"),
                  ("bf16-compile", "vector"), ("async", "vector"), ("vector", "host-frames"),
-                 ("env1+torch1", "vector"),
-                 ("env1", "vector"), ("torch1", "vector"), ("env-spare1", "vector"), ("vector", "ptan")]:
+                 ("env1+torch1", "vector"), ("env1", "vector"), ("torch1", "vector"),
+                 ("env-spare1", "vector"), ("vector", "ptan")]:
         ratio(a, b)
 
 
