@@ -486,38 +486,36 @@ def make_vector_env(num_envs: int, threads: int = 0, sticky: float = 0.0, rgb: b
         max_num_frames_per_episode=s["max_frames_per_episode"], noop_max=s["noop_max"],
         episodic_life=s["episodic_life"], reward_clipping=s["reward_clipping"],
         use_fire_reset=s["fire_reset"] == "ale", grayscale=not rgb, img_height=210 if rgb else s["resize"][0],
-        img_width=160 if rgb else s["resize"][1],
-        stack_num=1 if rgb else s["stack"], frameskip=s["frame_skip"], maxpool=s["maxpool"],
-        autoreset_mode="SameStep",
+        img_width=160 if rgb else s["resize"][1], stack_num=1, frameskip=s["frame_skip"],
+        maxpool=s["maxpool"], autoreset_mode="SameStep",
     )
     return env if rgb else NotebookFrames(env, s)
 
 
 class NotebookFrames:
-    """The notebook's frames (ptan 0.7's) from ale-py's 110x84: rows 18:102, axes 2 and 0 swapped (the
-    network saw them transposed), a game's first frame in all four slots, where ale-py puts zeros."""
+    """The notebook's frames (ptan 0.7's) from ale-py's newest 110x84 frame: rows 18:102, axes 2 and 0
+    swapped (the network saw them transposed), stacked four deep here, a game's first frame in every
+    slot before it, where ale-py's own stack puts zeros; a frame is cut and turned once, not four times."""
 
     def __init__(self, env: Any, frames: dict[str, Any]) -> None:
         self.env = env
         self.num_envs = env.num_envs
-        self.stack = env.single_observation_space.shape[0]
         height, width = env.single_observation_space.shape[1:]
         self.rows = slice(*frames["crop_rows"]) if frames["crop_rows"] is not None else slice(None)
         self.transpose, self.fill_first = frames["transpose"], frames["stack_fill"] == "first"
         shape = (len(range(height)[self.rows]), width)[::-1 if self.transpose else 1]
-        self.single_observation_space = gym.spaces.Box(0, 255, (self.stack, *shape), np.uint8)
+        self.single_observation_space = gym.spaces.Box(0, 255, (frames["stack"], *shape), np.uint8)
         self.single_action_space = env.single_action_space
-        self.age = np.zeros(self.num_envs, dtype=np.int64)  # steps since each env's episode began
+        self.stacks = np.zeros((self.num_envs, frames["stack"], *shape), np.uint8)
 
     def _frames(self, obs: np.ndarray, started: np.ndarray) -> np.ndarray:
-        self.age = np.where(started, 0, self.age + 1)
-        out = obs[:, :, self.rows, :]
-        out = np.ascontiguousarray(out.transpose(0, 1, 3, 2) if self.transpose else out)
-        for age in range(self.stack - 1 if self.fill_first else 0):  # slots before the first frame
-            young = self.age == age
-            if young.any():
-                first = self.stack - 1 - age
-                out[young, :first] = out[young, first:first + 1]
+        """A fresh array each step: the experience source keeps the earlier ones."""
+        newest = obs[:, -1, self.rows, :]
+        out = np.empty_like(self.stacks)
+        out[:, :-1] = self.stacks[:, 1:]
+        out[:, -1] = newest.transpose(0, 2, 1) if self.transpose else newest
+        out[started, :-1] = out[started, -1:] if self.fill_first else 0
+        self.stacks = out
         return out
 
     def reset(self, *, seed: int | None = None) -> tuple[np.ndarray, dict]:

@@ -96,7 +96,8 @@ def test_resets_draw_their_no_ops_at_random():
     assert len(set(counts.tolist())) >= 15  # 64 draws from 29 values
 
 
-def test_every_setting_that_matters_is_passed_explicitly(monkeypatch):
+def ale_arguments(monkeypatch) -> dict:
+    """What make_vector_env(2) hands ale-py's AtariVectorEnv."""
     import ale_py.vector_env
 
     seen = {}
@@ -109,9 +110,14 @@ def test_every_setting_that_matters_is_passed_explicitly(monkeypatch):
     monkeypatch.setattr(ale_py.vector_env, "AtariVectorEnv", Recorder)
     with pytest.raises(RuntimeError, match="recorded"):
         t.make_vector_env(2)
+    return seen
+
+
+def test_every_setting_that_matters_is_passed_explicitly(monkeypatch):
+    seen = ale_arguments(monkeypatch)
     assert seen["repeat_action_probability"] == 0.0 and seen["full_action_space"] is False
     assert seen["max_num_frames_per_episode"] == 108_000 and seen["noop_max"] == 30
-    assert (seen["img_height"], seen["img_width"], seen["stack_num"]) == (110, 84, 4)
+    assert (seen["img_height"], seen["img_width"], seen["stack_num"]) == (110, 84, 1)  # stacked by us
     assert seen["frameskip"] == 4 and seen["maxpool"] and seen["episodic_life"] and seen["reward_clipping"]
 
 
@@ -144,3 +150,34 @@ def test_the_next_game_starts_with_four_copies_of_its_first_frame_after_a_game_e
         # Measured: the game's first frame after FIRE alone is one gray level above the formula almost
         # everywhere, the frames after it as the lockstep test finds them.
         assert (diff <= 1).mean() > 0.99 and diff.max() <= 24, k
+
+
+def test_frames_stacked_here_are_ale_pys_stack_of_four_cut_turned_and_filled(monkeypatch):
+    """ale-py hands over its newest frame and NotebookFrames stacks it: the same arrays as ale-py's own
+    stack of four with each slot cut, transposed and, before a game's first frame, that frame. Games
+    end every 40 steps here (truncated), at staggered no-op starts, so starts fall mid-stack."""
+    from ale_py.vector_env import AtariVectorEnv
+
+    monkeypatch.setitem(t.PIPELINES["vector"], "max_frames_per_episode", 160)
+    ours = t.make_vector_env(ENVS, 1)
+    theirs = AtariVectorEnv(
+        t.ALE_GAME, num_envs=ENVS, num_threads=1, max_num_frames_per_episode=160, noop_max=30,
+        episodic_life=True, reward_clipping=True, use_fire_reset=True, img_height=110, img_width=84,
+        stack_num=4, frameskip=4, maxpool=True, autoreset_mode="SameStep")  # as before it stacked here
+    obs, _ = ours.reset(seed=9)
+    four, _ = theirs.reset(seed=9)
+    age, ends, rng = np.zeros(ENVS, int), 0, np.random.default_rng(2)
+    for step in range(200):
+        cut = four[:, :, 18:102].transpose(0, 1, 3, 2)
+        for i in range(ENVS):
+            first = max(0, 3 - age[i])  # slots before the game's first frame hold that frame
+            expected = np.concatenate([cut[i, first:first + 1]] * first + [cut[i, first:]])
+            assert np.array_equal(obs[i], expected), (step, i)
+        actions = rng.integers(0, 6, ENVS)
+        obs, _, terminated, truncated, _ = ours.step(actions)
+        four, _, their_end, their_cut, _ = theirs.step(actions)
+        ended = terminated | truncated
+        assert np.array_equal(ended, their_end | their_cut)
+        age, ends = np.where(ended, 0, age + 1), ends + ended.sum()
+    assert ends >= 3 * ENVS
+    theirs.close()
