@@ -264,7 +264,7 @@ class Config:
     async_envs: bool = setting(False, "vector backend: step the envs while the update runs; actions may "
                                "then come from weights one update old", on_resume=KEPT,
                                action=argparse.BooleanOptionalAction)
-    env_threads: int = setting(0, "threads of the vector env (0: one per core)", NON_NEGATIVE)
+    env_threads: int = setting(0, "threads of the vector env (0: one per usable core)", NON_NEGATIVE)
     torch_threads: int = setting(0, "CPU threads of torch (0: torch's choice to train, 1 to play)",
                                  NON_NEGATIVE, modes=(TRAIN, PLAY))
     resume: str | None = setting(None, "continue the run that wrote this checkpoint.pt", modes=(RESUME,),
@@ -302,6 +302,13 @@ def pick_device(cuda: bool) -> torch.device:
     return torch.device("cuda" if cuda else "cpu")
 
 
+def cores() -> int:
+    """The cores this process may use (under taskset or in a container), not all the machine's."""
+    if hasattr(os, "sched_getaffinity"):  # not on macOS
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 NO_BF16 = "drop --bf16 (a resumed --bf16 run: add --no-bf16)"
 
 
@@ -335,7 +342,7 @@ def prepare(cfg: Config, device: torch.device) -> None:
         where = torch.cuda.get_device_name(device)
     else:
         where = f"{torch.get_num_threads()} torch threads"
-        where += f", {cfg.env_threads or os.cpu_count() or 1} env threads" if cfg.backend == "vector" else ""
+        where += f", {cfg.env_threads or cores()} env threads" if cfg.backend == "vector" else ""
         where += " (a CUDA GPU is present: add --cuda to train on it)" if torch.cuda.is_available() else ""
     print(f"training on {device.type}: {where}", flush=True)
     seed_everything(cfg.seed)
@@ -481,7 +488,7 @@ def make_vector_env(num_envs: int, threads: int = 0, sticky: float = 0.0, rgb: b
     _register_ale()
     s = PIPELINES["vector"]
     env = AtariVectorEnv(
-        ALE_GAME, num_envs=num_envs, num_threads=threads or (os.cpu_count() or 1),
+        ALE_GAME, num_envs=num_envs, num_threads=threads or cores(),
         repeat_action_probability=sticky, full_action_space=s["action_set"] == "full",
         max_num_frames_per_episode=s["max_frames_per_episode"], noop_max=s["noop_max"],
         episodic_life=s["episodic_life"], reward_clipping=s["reward_clipping"],

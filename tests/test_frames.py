@@ -121,6 +121,14 @@ def test_every_setting_that_matters_is_passed_explicitly(monkeypatch):
     assert seen["frameskip"] == 4 and seen["maxpool"] and seen["episodic_life"] and seen["reward_clipping"]
 
 
+def test_the_envs_take_one_thread_per_core_the_process_may_use_not_per_core_of_the_machine(monkeypatch):
+    """Under taskset, a container's CPU limit or a job's share, one thread per core of the machine
+    would crowd the few cores the process has."""
+    monkeypatch.setattr(t.os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(t.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert ale_arguments(monkeypatch)["num_threads"] == 3
+
+
 @pytest.mark.slow
 def test_the_next_game_starts_with_four_copies_of_its_first_frame_after_a_game_ends():
     """A game played to its end: the step that ends it returns the next game's first frame (same-step
