@@ -4,7 +4,8 @@
 # make test:  set up .venv once, add the test tools (requirements-dev.txt), run the whole suite
 #             (the command CI runs) but the long learning proofs (make test-long);
 #             make check: the fast part only (pytest -m "not slow and not docs").
-# make gpu-check: on a CUDA box, the tests marked gpu and the GPU bench (tools/gpu_check.sh).
+# make gpu-check: on a CUDA box, the tests marked gpu and the GPU bench (tools/gpu_check.sh);
+#             make gpu-bench: issue 42's rows of a minute, GPU, CPU alone, 4 and 8 cores (tools/gpu_bench.sh).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -13,7 +14,7 @@ TORCH  := torch>=2.8
 GPU    := $(shell nvidia-smi -L >/dev/null 2>&1 && echo yes)
 ARGS   ?=
 
-.PHONY: setup dev train play tensorboard test test-long check lint bench gpu-check clean-venv
+.PHONY: setup dev train play tensorboard test test-long check lint bench gpu-check gpu-bench clean-venv
 
 setup: $(VENV)/.installed
 
@@ -92,6 +93,11 @@ bench: setup
 # python3 and wheels carried in .whl/ for what it lacks; the log in $$OUT or docs/gpu_check.log.
 gpu-check:
 	PYTHON=$(PYTHON) bash tools/gpu_check.sh
+
+# On a CUDA box, one call (tools/gpu_bench.sh): training rows of a minute on the GPU, the CPU alone
+# and the GPU held to 4 and 8 cores, each beside the env alone; the log in $$OUT or docs/gpu_bench.log.
+gpu-bench:
+	PYTHON=$(PYTHON) bash tools/gpu_bench.sh
 
 clean-venv:
 	rm -rf $(VENV)

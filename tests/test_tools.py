@@ -197,6 +197,16 @@ def test_the_benchs_host_frames_row_trains_with_the_frames_kept_on_the_host(tmp_
     assert t.VectorExperienceSource is not bench_throughput.HostFrames  # the script's own source is back
 
 
+def test_a_bench_row_of_seconds_trains_that_long_from_its_start_not_for_its_frames(tmp_path):
+    """Issue 42's rows of a minute: the env start counts, and the run stops by time, not by frames."""
+    import bench_throughput
+
+    fps, phases = bench_throughput.run("vector", 50, 2, False, str(tmp_path), seconds=4.0)
+    assert 4.0 <= phases.total < 8.0 and phases.frames > 50
+    assert fps == pytest.approx(phases.frames / phases.total)
+    assert t.Run.should_stop.__name__ == "should_stop"  # the script's own method is back
+
+
 def test_the_benchs_row_of_several_rounds_is_its_median_round_or_why_it_did_not_run():
     import bench_throughput
 
@@ -220,6 +230,26 @@ def gpu_train(*args: str, **env: str) -> subprocess.CompletedProcess:
     """tools/gpu_train.sh as a device call runs it, with this Python for the box's."""
     return subprocess.run(["bash", str(ROOT / "tools" / "gpu_train.sh"), *args], capture_output=True,
                           text=True, timeout=300, env={**ENV, "PYTHON": sys.executable, **env})
+
+
+@pytest.mark.slow
+def test_the_gpu_bench_trains_each_group_for_its_seconds_in_one_call_and_holds_a_group_to_its_cores(tmp_path):
+    """tools/gpu_bench.sh as a device call runs it (here on the CPU): every group's rows and env alone
+    in one log; a held group sees only its cores; a group the box has too few cores for is said."""
+    proc = subprocess.run(["bash", str(ROOT / "tools" / "gpu_bench.sh")], capture_output=True, text=True,
+                          timeout=300, env={**ENV, "PYTHON": sys.executable, "CUDA": "", "ROW_S": "3",
+                                            "HELD": "1 4096", "BENCH_ARGS": "--envs 2 --rows-only",
+                                            "OUT": str(tmp_path)})
+    log = (tmp_path / "gpu_bench.log").read_text()
+    assert proc.returncode == 0, log
+    groups = log.split("\n== ")[1:]
+    assert [g.splitlines()[0] for g in groups if "exit 0" not in g.splitlines()[0]] == [
+        "all cores, cpu", "all cores, the CPU alone", "1 cores (taskset -c 0-0), cpu",
+        f"4096 cores: skipped, this box has {len(os.sched_getaffinity(0))}"]
+    assert f"machine: 1 of {os.cpu_count()} cores" in groups[4]
+    for group, rows in ((0, ("vector", "async")), (2, ("vector", "async", "bf16-async")), (4, ("vector",))):
+        assert "3 s per variant" in groups[group] and "limits: the vector env alone" in groups[group]
+        assert [w[0] for w in map(str.split, groups[group].splitlines()) if w and w[0] in rows] == list(rows)
 
 
 @pytest.mark.slow

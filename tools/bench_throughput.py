@@ -1,26 +1,29 @@
 #!/usr/bin/env python3
 """Throughput of the program's variants, side by side in one process (a benchmark, not a test).
 
-    python tools/bench_throughput.py [--frames N] [--envs 50] [--cuda] [--rounds 1] [--variants vector ...]
+    python tools/bench_throughput.py [--frames N | --seconds S] [--envs 50] [--cuda] [--rounds 1]
+                                     [--variants vector ...]
 
 Rows: vector (the default: one backward pass, grad statistics every 10th update), two-pass (the
 notebook's update: two backward passes every update, --grad-stats-every 1), bf16 (--bf16; refused
 where the hardware has no native bfloat16), compile (--compile), bf16-compile (both), async
-(--async-envs), ptan (the notebook's experience pipeline), host-frames (the default before each
-frame crossed to the device once: acting, states and last states each copied from the host), and
-four splits of the cores between the vector env's threads and torch's (env-spare1: the envs on all
-cores but one, which the training loop then has to itself).
-Each trains for the same number of frames with the notebook's hyperparameters; the report
-gives frames per second (--compile's compile time left out, and said), the share of wall time
-in env stepping (with experience bookkeeping, and the envs' first reset), inference and the
-update (unpack_batch included), the frames per second of env stepping alone (frames / env
-time), the time of one update (one pass, two passes, bf16), of one forward with both heads and
-with the one head that acting (the policy) or the last states (the value) use, and the ratios.
+(--async-envs), bf16-async (both), ptan (the notebook's experience pipeline), host-frames (the
+default before each frame crossed to the device once: acting, states and last states each copied
+from the host), and four splits of the cores between the vector env's threads and torch's
+(env-spare1: the envs on all cores but one, which the training loop then has to itself).
+Each trains for the same number of frames (or, with --seconds, as long from the start of train(),
+its env start and compile included) with the notebook's hyperparameters; the report gives
+frames per second (--compile's compile time left out, and said), the share of wall time in env
+stepping (with experience bookkeeping, and the envs' first reset), inference and the update
+(unpack_batch included), the frames per second of env stepping alone (frames / env time), the
+time of one update (one pass, two passes, bf16), of one forward with both heads and with the one
+head that acting (the policy) or the last states (the value) use, and the ratios.
 
 The limits: the vector env alone (random actions) and the network alone (per 128 frames: 128/50
 acting forwards of 50 states with sampling, the last-state forward of 128 and one update, grad
 statistics every 10th) are timed for vector and for each of compile, bf16 and bf16-compile that
-trained; their serial sum is what that variant could reach, printed beside what it trained at.
+trained; their serial sum is what that variant could reach, printed beside what it trained at
+(--rows-only: the env alone, and neither the network's limits nor its timings).
 Machines here are shared and noisy: compare the ratios, measured in one run, rather than absolute
 numbers across runs; --rounds N trains each variant N times, the order reversed every other round,
 and a row gives each round's frames per second and the median round's shares.
@@ -30,7 +33,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
+import math
 import os
 import platform
 import sys
@@ -54,12 +59,13 @@ VARIANTS = {  # row name: flags
     "compile": {"compile": True},
     "bf16-compile": {"bf16": True, "compile": True},
     "async": {"async_envs": True},
+    "bf16-async": {"bf16": True, "async_envs": True},
     "host-frames": {},
     "ptan": {"backend": "ptan"},
     "env1+torch1": {"env_threads": 1, "torch_threads": 1},
     "env1": {"env_threads": 1},
     "torch1": {"torch_threads": 1},
-    "env-spare1": {"env_threads": max(1, (os.cpu_count() or 1) - 1)},
+    "env-spare1": {"env_threads": max(1, t.cores() - 1)},
 }
 
 
@@ -80,6 +86,7 @@ class Phases:
 
     def __init__(self) -> None:
         self.inference = self.update = self.total = self.compile = 0.0
+        self.frames = 0
 
     def timed(self, fn: Callable[..., Any], name: str) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -110,23 +117,41 @@ class Phases:
                 setattr(owner, name, fn)
 
 
-def run(variant: str, frames: int, envs: int, cuda: bool, runs_dir: str) -> tuple[float, Phases] | str:
-    """(frames per second, phases), or why the variant does not run here."""
-    cfg = t.Config(**VARIANTS[variant], envs=envs, max_frames=frames, cuda=cuda, runs_dir=runs_dir,
-                   name=f"bench-{variant}", save_every=1e9)
-    print(f"training {frames} frames: {variant} ...", flush=True)
+def stops_at(deadline: float) -> Callable[[t.Run], bool]:
+    """Run.should_stop that ends the run at a moment of perf_counter, as --max-frames would end it."""
+    should_stop = t.Run.should_stop
+
+    def stop(run: t.Run) -> bool:
+        if time.perf_counter() > deadline and run.cfg.max_frames is None:
+            run.cfg = dataclasses.replace(run.cfg, max_frames=run.frame - run.first_frame)
+        return should_stop(run)
+
+    return stop
+
+
+def run(variant: str, frames: int, envs: int, cuda: bool, runs_dir: str,
+        seconds: float | None = None) -> tuple[float, Phases] | str:
+    """(frames per second, phases), or why the variant does not run here; with seconds, it trains for
+    that long from the start of train(), not for `frames`, and its time includes the start."""
+    cfg = t.Config(**VARIANTS[variant], envs=envs, max_frames=None if seconds else frames, cuda=cuda,
+                   runs_dir=runs_dir, name=f"bench-{variant}", save_every=1e9)
+    print(f"training {f'{seconds:g} s' if seconds else f'{frames} frames'}: {variant} ...", flush=True)
     threads = torch.get_num_threads()
     source = SOURCES.get(variant, t.VectorExperienceSource)
+    start = time.perf_counter()
+    deadline = start + seconds if seconds else math.inf
     try:
         with (contextlib.redirect_stdout(io.StringIO()),  # not its progress lines
-              Phases().timing() as phases, mock.patch.object(t, "VectorExperienceSource", source)):
+              Phases().timing() as phases, mock.patch.object(t, "VectorExperienceSource", source),
+              mock.patch.object(t.Run, "should_stop", stops_at(deadline))):
             result = t.train(cfg)
     except t.UsageError as e:
         return str(e).split(";")[0]
     finally:
         torch.set_num_threads(threads)  # --torch-threads sets it for the whole process
-    phases.total, phases.compile = result.seconds, result.compile_seconds
-    return result.frames / (result.seconds - result.compile_seconds), phases
+    phases.total = time.perf_counter() - start if seconds else result.seconds  # with its start, or without
+    phases.compile, phases.frames = result.compile_seconds, result.frames
+    return result.frames / (phases.total - result.compile_seconds), phases
 
 
 def env_fps(envs: int, steps: int = 200) -> float:
@@ -218,12 +243,16 @@ def heads_ms(device: torch.device, n: int, head: str, repeats: int = 30) -> tupl
     return 1000 * times[0] / repeats, 1000 * times[1] / repeats
 
 
+def env_alone(envs: int) -> float:
+    env = env_fps(envs)
+    print(f"limits: the vector env alone {env:,.0f} frames/s ({envs} envs, random actions)")
+    return env
+
+
 def limits(rows: dict, device: torch.device, envs: int) -> None:
     """The serial limit (env alone + network alone per 128 frames) of the default and of each of
     compile, bf16 and bf16-compile that trained, beside its training fps."""
-    env = env_fps(envs)
-    per_frame_env = 1 / env
-    print(f"limits: the vector env alone {env:,.0f} frames/s ({envs} envs, random actions)")
+    per_frame_env = 1 / env_alone(envs)
     print(f"{'variant':12} {'net ms/128':>10} {'limit fps':>9} {'trained':>8} {'of limit':>8}")
     for variant in [v for v in ("vector", "compile", "bf16", "bf16-compile") if v == "vector" or v in rows]:
         ms = network_ms(variant, device, envs)
@@ -234,6 +263,23 @@ def limits(rows: dict, device: torch.device, envs: int) -> None:
         row = rows.get(variant)
         trained = f"{row[0]:8.0f} {row[0] / limit:8.0%}" if isinstance(row, tuple) else f"{'-':>8} {'-':>8}"
         print(f"{variant:12} {ms:10.1f} {limit:9.0f} {trained}")
+
+
+def timings(dev: torch.device, envs: int) -> None:
+    """One update (one pass, two, bf16, the default conv layout) and one forward of each batch size."""
+    one, two, plain = update_ms(dev), update_ms(dev, with_grad_stats=True), update_ms(dev, placed=False)
+    try:
+        t.check_bf16(dev)
+        bf16 = f", {update_ms(dev, bf16=True):.1f} ms one pass under bf16"
+    except t.UsageError:
+        bf16 = ""
+    print(f"one update on {dev.type}: {one:.1f} ms one backward pass, {two:.1f} ms two{bf16}; "
+          f"{plain:.1f} ms one pass with the conv weights in the default layout")
+    act_both, act_one = heads_ms(dev, envs, "policy")
+    last_both, last_one = heads_ms(dev, 128, "value")
+    print(f"one forward on {dev.type}: {envs} states (acting) {act_both:.1f} ms both heads, "
+          f"{act_one:.1f} ms the policy head alone; 128 states (last states) {last_both:.1f} ms both "
+          f"heads, {last_one:.1f} ms the value head alone")
 
 
 def median_round(results: list) -> tuple[float, Phases] | str:
@@ -255,21 +301,23 @@ def cpu_name() -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--frames", type=int, default=12_800)
+    p.add_argument("--seconds", type=float, help="each row trains this long, its start included")
     p.add_argument("--envs", type=int, default=50)
     p.add_argument("--cuda", action="store_true")
     p.add_argument("--variants", nargs="*", choices=list(VARIANTS), default=list(VARIANTS),
                    help="training rows to run (none: only the update timings)")
+    p.add_argument("--rows-only", action="store_true", help="the rows and the env alone, not the network")
     p.add_argument("--rounds", type=int, default=1, help="times each variant trains, in alternating order")
     args = p.parse_args()
     device = f"{cpu_name()}" + (f", {torch.cuda.get_device_name()}" if args.cuda else "")
-    print(f"machine: {os.cpu_count()} cores, {device}, torch {torch.__version__}, "
-          f"{args.envs} envs, {args.frames} frames per variant")
+    print(f"machine: {t.cores()} of {os.cpu_count()} cores, {device}, torch {torch.__version__}, {args.envs} "
+          f"envs, {f'{args.seconds:g} s' if args.seconds else f'{args.frames} frames'} per variant")
     dev = torch.device("cuda" if args.cuda else "cpu")
     rounds: dict[str, list] = {variant: [] for variant in args.variants}
     with tempfile.TemporaryDirectory() as runs:
         for k in range(args.rounds):
             for variant in args.variants[::-1] if k % 2 else args.variants:
-                rounds[variant].append(run(variant, args.frames, args.envs, args.cuda, runs))
+                rounds[variant].append(run(variant, args.frames, args.envs, args.cuda, runs, args.seconds))
     rows = {variant: median_round(results) for variant, results in rounds.items()}
     print(f"{'variant':12} {'fps':>8} {'env':>6} {'infer':>6} {'update':>6} {'env fps':>8}")
     for variant, row in rows.items():
@@ -281,32 +329,23 @@ def main() -> None:
         env = total - tm.inference - tm.update
         compiled = f"  (compiled in {tm.compile:.1f} s first)" if tm.compile else ""
         print(f"{variant:12} {fps:8.0f} {env / total:6.0%} {tm.inference / total:6.0%} "
-              f"{tm.update / total:6.0%} {args.frames / env:8.0f}{compiled}")
+              f"{tm.update / total:6.0%} {tm.frames / env:8.0f}{compiled}")
         if args.rounds > 1:
             print(f"{'':12} rounds: {', '.join(f'{r[0]:.0f}' for r in rounds[variant])}")
-    limits(rows, dev, args.envs)
-    one, two, plain = update_ms(dev), update_ms(dev, with_grad_stats=True), update_ms(dev, placed=False)
-    try:
-        t.check_bf16(dev)
-        bf16 = f", {update_ms(dev, bf16=True):.1f} ms one pass under bf16"
-    except t.UsageError:
-        bf16 = ""
-    print(f"one update on {dev.type}: {one:.1f} ms one backward pass, {two:.1f} ms two{bf16}; "
-          f"{plain:.1f} ms one pass with the conv weights in the default layout")
-    act_both, act_one = heads_ms(dev, args.envs, "policy")
-    last_both, last_one = heads_ms(dev, 128, "value")
-    print(f"one forward on {dev.type}: {args.envs} states (acting) {act_both:.1f} ms both heads, "
-          f"{act_one:.1f} ms the policy head alone; 128 states (last states) {last_both:.1f} ms both "
-          f"heads, {last_one:.1f} ms the value head alone")
+    if args.rows_only:
+        env_alone(args.envs)
+    else:
+        limits(rows, dev, args.envs)
+        timings(dev, args.envs)
 
     def ratio(a: str, b: str) -> None:
         if isinstance(rows.get(a), tuple) and isinstance(rows.get(b), tuple):
             print(f"ratio {a}/{b}: {rows[a][0] / rows[b][0]:.2f}")
 
     for a, b in [("vector", "two-pass"), ("bf16", "two-pass"), ("compile", "vector"),
-                 ("bf16-compile", "vector"), ("async", "vector"), ("vector", "host-frames"),
-                 ("env1+torch1", "vector"), ("env1", "vector"), ("torch1", "vector"),
-                 ("env-spare1", "vector"), ("vector", "ptan")]:
+                 ("bf16-compile", "vector"), ("async", "vector"), ("bf16-async", "vector"),
+                 ("vector", "host-frames"), ("env1+torch1", "vector"), ("env1", "vector"),
+                 ("torch1", "vector"), ("env-spare1", "vector"), ("vector", "ptan")]:
         ratio(a, b)
 
 
