@@ -35,7 +35,6 @@ import argparse
 import contextlib
 import dataclasses
 import io
-import math
 import os
 import platform
 import sys
@@ -139,11 +138,11 @@ def run(variant: str, frames: int, envs: int, cuda: bool, runs_dir: str,
     threads = torch.get_num_threads()
     source = SOURCES.get(variant, t.VectorExperienceSource)
     start = time.perf_counter()
-    deadline = start + seconds if seconds else math.inf
+    by_time = seconds and mock.patch.object(t.Run, "should_stop", stops_at(start + seconds))
     try:
         with (contextlib.redirect_stdout(io.StringIO()),  # not its progress lines
               Phases().timing() as phases, mock.patch.object(t, "VectorExperienceSource", source),
-              mock.patch.object(t.Run, "should_stop", stops_at(deadline))):
+              by_time or contextlib.nullcontext()):
             result = t.train(cfg)
     except t.UsageError as e:
         return str(e).split(";")[0]
