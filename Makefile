@@ -1,6 +1,7 @@
 # make setup: .venv with what the program needs to run (requirements.txt, ptan).
-# make train: set up .venv once, then train (on the GPU when torch sees one; with --bf16 on a CPU
-#             with native bfloat16 where docs/seeds.csv proves it: tools/train_flags.py).
+# make train: set up .venv once, then train (on the GPU when torch sees one, with --async-envs
+#             there, or --bf16 on a CPU with native bfloat16, where docs/seeds.csv proves it:
+#             tools/train_flags.py).
 # make test:  set up .venv once, add the test tools (requirements-dev.txt), run the whole suite
 #             (the command CI runs) but the long learning proofs (make test-long);
 #             make check: the fast part only (pytest -m "not slow and not docs").
@@ -56,9 +57,9 @@ $(VENV)/.dev: $(VENV)/.installed requirements-dev.txt
 	$(PIP) install -r requirements-dev.txt
 	touch $@
 
-# Puts before ARGS the fastest settings proven on Pong on this machine (--cuda on a GPU; --bf16
-# on a CPU with native bfloat16, where the seed table proves it): tools/train_flags.py says which
-# and why, then make says the command it runs and runs it.
+# Puts before ARGS the fastest settings proven on Pong on this machine (--cuda, and --async-envs
+# on a GPU; --bf16 on a CPU with native bfloat16; each where the seed table proves it):
+# tools/train_flags.py says which and why, then make says the command it runs and runs it.
 train: setup
 	@flags=$$($(PY) tools/train_flags.py -- $(ARGS)) || exit 1; \
 	echo "$(PY) train_a2c_pong.py $${flags:+$$flags }$(ARGS)"; \

@@ -970,14 +970,16 @@ def _span(low: str, high: str, dash: str = "-") -> str:
     return low if low == high else f"{low}{dash}{high}"
 
 
-def precision(cuda: bool, bf16: bool) -> str:
-    """The class a run's frames to solve are pooled in (docs/seeds.csv)."""
-    return ("cuda-" if cuda else "") + ("bf16" if bf16 else "float32")
+def precision(cuda: bool, bf16: bool, lag: bool = False) -> str:
+    """The class a run's frames to solve are pooled in (docs/seeds.csv); --async-envs, whose actions
+    may come from weights one update old, is a class apart as a precision is."""
+    return ("cuda-" if cuda else "") + ("bf16" if bf16 else "float32") + ("-async" if lag else "")
 
 
 def precision_of(numerics: str) -> str:
-    """The precision class of a seed table's numerics (bf16-compile: bf16)."""
-    return precision(numerics.startswith("cuda"), "bf16" in numerics.split("-"))
+    """The precision class of a seed table's numerics (bf16-compile: bf16; async: float32-async)."""
+    said = numerics.split("-")
+    return precision(said[0] == "cuda", "bf16" in said, "async" in said)
 
 
 def seeds_outlook(frame: int, fps: float, table: Path = SEEDS_TABLE, of: str = "float32") -> str | None:
@@ -1226,7 +1228,8 @@ class Run:
             print(f"run folder: {self.dir}", flush=True)
         self.first_frame = self.frame
         self.metrics = MetricBuffer(self.writer)
-        outlook = precision(self.cfg.cuda, self.cfg.bf16) if runs_as_the_seeds(self.cfg) else None
+        cfg = self.cfg
+        outlook = precision(cfg.cuda, cfg.bf16, cfg.async_envs) if runs_as_the_seeds(cfg) else None
         self.status = StatusLine(self.frame, self.seconds_before + compile_seconds, outlook)
         self.last_checkpoint = time.time()
         return self

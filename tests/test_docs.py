@@ -136,6 +136,12 @@ def test_the_readme_says_what_make_train_chose_on_the_seed_table_and_why():
     else:
         assert "`make train` runs the notebook's float32" in readme
         assert why in readme, why
+    lag = train_flags.not_proven(seeds.read_table(), train_flags.LAG)  # on a GPU: --async-envs
+    if lag is None:
+        assert "On a GPU `make train` runs `--cuda --async-envs`" in readme
+    else:
+        assert f"On a GPU `make train` runs `--cuda`, adding `--async-envs` when [the rule](#over-seeds) " \
+               f"proves it: {lag}." in readme, lag
 
 
 @AGENTS

@@ -152,6 +152,12 @@ def test_a_runs_numerics_are_read_from_its_config_and_a_contradicting_one_is_ref
         seeds.run_numerics(run, "float32")
     assert seeds.numerics_of({"segments": [segment(False, False)]}) == "float32"
     assert seeds.numerics_of({"segments": [segment(False, True)]}) == "compile"
+    lagged = {**segment(True, False), "async_envs": True}
+    assert seeds.numerics_of({"segments": [lagged]}) == "bf16-async"
+    assert seeds.numerics_of({"segments": [{**lagged, "bf16": False, "cuda": True}]}) == "cuda-async"
+    classes = {n: t.precision_of(n) for n in ("async", "bf16-compile-async", "cuda-async", "cuda-bf16")}
+    assert classes == {"async": "float32-async", "bf16-compile-async": "bf16-async",
+                       "cuda-async": "cuda-float32-async", "cuda-bf16": "cuda-bf16"}
     with pytest.raises(SystemExit, match="trained as bf16 and float32, mixed"):
         seeds.numerics_of({"segments": [segment(False, False), segment(True, False)]})
     with pytest.raises(SystemExit, match="no readable config.json"):
@@ -191,17 +197,31 @@ def test_the_outlook_reads_the_solved_runs_of_the_runs_own_precision(tmp_path):
     assert t.seeds_outlook(1_000_000, 0.4, table) is None  # starved of CPU: no hours "at 0 fps"
 
 
-@pytest.mark.parametrize("bf16", [False, True])
-def test_the_outlook_of_a_run_is_the_readmes_figures_of_its_precision(capsys, monkeypatch, tmp_path, bf16):
-    """A --bf16 run is told the bf16 seeds' frames (eager and compiled pooled), not float32's."""
-    of = "bf16" if bf16 else "float32"
+class LaggedCatch(CatchVectorEnv):
+    """Catch with ale-py's send/recv, as --async-envs steps it."""
+
+    def send(self, actions):
+        self.sent = actions
+
+    def recv(self):
+        return self.step(self.sent)
+
+
+@pytest.mark.parametrize("bf16,lag", [(False, False), (True, False), (False, True)])
+def test_the_outlook_of_a_run_is_the_readmes_figures_of_its_class(capsys, monkeypatch, tmp_path, bf16, lag):
+    """A --bf16 run is told the bf16 seeds' frames (eager and compiled pooled), not float32's; an
+    --async-envs run those of its own class, none yet."""
+    of = ("bf16" if bf16 else "float32") + ("-async" if lag else "")
     solved = sorted(r.frames for r in ROWS if r.state == "solved" and t.precision_of(r.numerics) == of)
     monkeypatch.setattr(t, "OUTLOOK_FIRST_S", 0.0)
     monkeypatch.setattr(t, "check_bf16", lambda device: None)
     seen, real = [], t.StatusLine
     monkeypatch.setattr(t, "StatusLine", lambda *a: seen.append(a) or real(*a))
-    t.train(t.Config(bf16=bf16, max_frames=8, runs_dir=str(tmp_path)), env=CatchVectorEnv(50))
+    env = LaggedCatch(50) if lag else CatchVectorEnv(50)
+    t.train(t.Config(bf16=bf16, async_envs=lag, max_frames=8, runs_dir=str(tmp_path)), env=env)
     assert seen[0][2] == of  # the run's own precision
+    if not solved:
+        return
     capsys.readouterr()
     status = real(0, 0.0, seen[0][2])
     status.maybe_print(100_000, t.RewardTracker(None, 18), force=True)

@@ -76,10 +76,45 @@ NARROW = [*BF16[:3], row(3, "bf16", 6_950_000), row(4, "bf16", 7_100_000)]  # me
     # a GPU's runs are a class of their own: they neither count as bf16 nor raise float32's bar
     (FLOAT32 + BF16[:4] + [row(5, "cuda-bf16", 5_000_000)], "4 bf16 seeds finished, not yet 5"),
     (FLOAT32 + SLOW + [row(7, "cuda-float32", 20_000_000)], "above float32's largest, 7.00M"),
+    # --async-envs runs are a class of their own too, bf16's or not
+    (FLOAT32 + BF16[:4] + [row(5, "bf16-async", 5_000_000)], "4 bf16 seeds finished, not yet 5"),
 ])
 def test_bf16_is_proven_by_five_finished_seeds_all_solved_with_a_median_within_float32s_largest(table, says):
     why = train_flags.not_proven(table)
     assert why == says if says is None else says in why
+
+
+def lagged(rows: list[seeds.Row]) -> list[seeds.Row]:
+    return [r._replace(numerics="async") for r in rows]
+
+
+@pytest.mark.parametrize("table,says", [
+    (FLOAT32 + lagged(BF16), None),
+    (FLOAT32 + lagged(BF16[:4]), "4 float32-async seeds finished, not yet 5"),
+    (FLOAT32 + lagged(SLOW), "float32-async's median 7.10M frames is above float32's largest, 7.00M"),
+    (FLOAT32 + lagged(BF16[:4]) + [row(4, "async", 15_000_000, "capped")], "float32-async seed 4 stopped"),
+    # bf16 runs, a GPU's and bf16 --async-envs runs are not float32-async's
+    (FLOAT32 + BF16, "0 float32-async seeds finished, not yet 5"),
+    (FLOAT32 + lagged(BF16[:4]) + [row(5, "cuda-async", 5_000_000), row(6, "bf16-async", 5_000_000)],
+     "4 float32-async seeds finished, not yet 5"),
+])
+def test_async_envs_is_proven_by_the_same_rule_over_its_own_cpu_runs(table, says):
+    why = train_flags.not_proven(table, "float32-async")
+    assert why == says if says is None else says in why
+
+
+def test_make_train_adds_async_envs_only_to_a_new_run_on_a_gpu_where_its_runs_prove_it():
+    proven = FLOAT32 + lagged(BF16)
+    flags, why = train_flags.choose([], True, proven)
+    assert flags == ["--cuda", "--async-envs"] and why.startswith("--async-envs on the GPU, proven on Pong")
+    assert "its 5 seeds all solved, in a median 6.50M frames (float32's largest: 7.00M)" in why
+    assert train_flags.choose(["--seed", "1"], True, proven)[0] == ["--cuda", "--async-envs"]
+    assert train_flags.choose([], False, proven)[0] == []  # the CPU trains no faster with it
+    for args in (["--resume", "x"], ["--no-async-envs"], ["--async"], ["--backend", "ptan"], ["--bf16"]):
+        assert train_flags.choose(args, True, proven)[0] == ["--cuda"]
+    flags, why = train_flags.choose([], True, proven[:-1])
+    assert flags == ["--cuda"] and why.startswith("float32 on the GPU: --async-envs is not proven on Pong")
+    assert "4 float32-async seeds finished, not yet 5" in why
 
 
 def test_make_train_adds_bf16_only_to_a_new_run_on_a_cpu_with_native_bf16(monkeypatch):
@@ -89,7 +124,7 @@ def test_make_train_adds_bf16_only_to_a_new_run_on_a_cpu_with_native_bf16(monkey
                  ["--resu", "x"], ["--comp"], ["--no-b"], ["--pla=m.pt"], ["--envs", "none"]):
         assert train_flags.choose(args, False, proven)[0] == []
         assert train_flags.choose(args, True, proven)[0] == ["--cuda"]  # a run's own settings, on the GPU
-    assert train_flags.choose([], True, proven)[0] == ["--cuda"]  # nothing faster proven on a GPU
+    assert train_flags.choose([], True, proven)[0] == ["--cuda"]  # no --async-envs runs: nothing faster
     flags, why = train_flags.choose([], False, proven[:-1])
     assert flags == [] and why.startswith("the notebook's float32: bf16 is not proven") and "not yet 5" in why
     assert train_flags.choose(["--he"], False, proven)[0] == [FAST]  # ARGS=--help: what it would add

@@ -15,11 +15,11 @@ row into docs/seeds.csv, replacing the seed's row of the same numerics if there 
 state is what its CSV shows: solved (a 100-game mean above STOP_REWARD), capped (CAP_FRAMES
 reached without; with --run, by the run's checkpoint, as its last finished game falls short of a
 cap), or running (neither yet: a run to be resumed). Every run started stays in the table. Runs
-of other numerics than the default command's float32 (a run's --bf16 and --compile, read from its
-config.json and named as the bench names its variants, "cuda-" before them for a GPU's) get a
-row of their own, follow its rows and are drawn dashed. Sentences and medians pool a precision
-class (train_a2c_pong.precision_of: bf16 eager and compiled together, a GPU's runs apart): one
-sentence and one median curve for each.
+of other numerics than the default command's float32 (a run's --bf16, --compile and --async-envs,
+read from its config.json and named as the bench names its variants, "cuda-" before them for a
+GPU's) get a row of their own, follow its rows and are drawn dashed. Sentences and medians pool a
+precision class (train_a2c_pong.precision_of: bf16 eager and compiled together, a GPU's runs and
+--async-envs runs apart): one sentence and one median curve for each.
 --play-log reads what `train_a2c_pong.py --play RUN_DIR/model_best.pt --episodes 10` printed
 (that log goes into docs/reference.md, "Each seed's agent"): the agent's mean score and games
 won join the row.
@@ -263,11 +263,12 @@ def checkpoint_facts(run_dir: Path) -> tuple[int, dict[str, str]]:
 
 
 def numerics_of(config: dict) -> str:
-    """A run's numerics as the bench names its variants, from its config.json, "cuda-" before them
-    on a GPU: the flags of every segment, which must agree (a run resumed with --no-bf16, say, or
-    resumed on the CPU, is no one numerics)."""
+    """A run's numerics as the bench names its variants (--async-envs: async), from its config.json,
+    "cuda-" before them on a GPU: the flags of every segment, which must agree (a run resumed with
+    --no-bf16, say, or resumed on the CPU, is no one numerics)."""
+    flags = {"bf16": "bf16", "compile": "compile", "async_envs": "async"}
     said = {("cuda-" if seg.get("cuda") else "")
-            + ("-".join(k for k in ("bf16", "compile") if seg.get(k)) or DEFAULT_NUMERICS)
+            + ("-".join(name for k, name in flags.items() if seg.get(k)) or DEFAULT_NUMERICS)
             for seg in config.get("segments") or [config]}
     if len(said) != 1:
         raise SystemExit(f"error: the run's segments trained as {' and '.join(sorted(said))}, mixed")
