@@ -327,7 +327,8 @@ def main(argv: list[str]) -> int:
     a.add_argument("--seed", type=int, required=True)
     a.add_argument("--run", type=Path, help="the run folder (its event files are read)")
     a.add_argument("--csv", type=Path, help="or its record, already written (tools/plot_reward.py --csv)")
-    a.add_argument("--numerics", help="float32 (the default command), bf16, compile or bf16-compile; "
+    a.add_argument("--numerics", help="float32 (the default command), bf16, compile, bf16-compile, "
+                   "each with -async after it for --async-envs (async alone for float32's); "
                    "with --run, read from its config.json (a contradicting one is refused)")
     a.add_argument("--machine", required=True, help="where it trained, in words")
     a.add_argument("--commit", required=True, help="the commit it trained on")
