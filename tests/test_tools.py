@@ -226,6 +226,22 @@ def test_the_bench_times_the_network_as_train_places_it(monkeypatch):
     assert bench_throughput.network_ms("bf16", torch.device("cpu"), envs=8, blocks=1).startswith("--bf16:")
 
 
+def test_the_benchs_levers_say_the_env_by_threads_and_what_an_update_costs_the_host(capsys):
+    """Issue 42's levers (--levers), here on the CPU: the env alone on a quarter, a half and all of
+    this process's cores, one update's profile, and CUDA graphs said to need a GPU."""
+    import bench_throughput
+
+    bench_throughput.levers(torch.device("cpu"), envs=2)
+    env, update, graphs = capsys.readouterr().out.splitlines()
+    counts = sorted({t.cores() // 4, t.cores() // 2, t.cores()} - {0})
+    rates = env.removeprefix("the vector env alone by threads (2 envs, frames/s): ").split(", ")
+    assert [int(r.split(": ")[0]) for r in rates] == counts
+    assert all(float(r.split(": ")[1].replace(",", "")) > 0 for r in rates)
+    calls = update.removeprefix("one update on cpu, profiled: ").split(" aten calls")[0]
+    assert int(calls) > 50 and "conv" in update.split("most host time: ")[1]
+    assert graphs == "CUDA graphs: on a GPU only"
+
+
 def gpu_train(*args: str, **env: str) -> subprocess.CompletedProcess:
     """tools/gpu_train.sh as a device call runs it, with this Python for the box's."""
     return subprocess.run(["bash", str(ROOT / "tools" / "gpu_train.sh"), *args], capture_output=True,
@@ -247,6 +263,7 @@ def test_the_gpu_bench_trains_each_group_for_its_seconds_in_one_call_and_holds_a
         "all cores, cpu", "all cores, the CPU alone", "1 cores (taskset -c 0-0), cpu",
         f"4096 cores: skipped, this box has {len(os.sched_getaffinity(0))}"]
     assert f"machine: 1 of {os.cpu_count()} cores" in groups[4]
+    assert "the vector env alone by threads" in groups[0] and "CUDA graphs: " in groups[0]  # the levers
     for group, rows in ((0, ("vector", "async")), (2, ("vector", "async", "bf16-async")), (4, ("vector",))):
         assert "3 s per variant" in groups[group] and "limits: the vector env alone" in groups[group]
         assert [w[0] for w in map(str.split, groups[group].splitlines()) if w and w[0] in rows] == list(rows)
@@ -257,8 +274,12 @@ def test_a_gpu_run_goes_on_across_calls_through_files_the_device_tool_returns(tm
     """Each call's run folder comes back in files of at most 16 MiB (the checkpoint in parts),
     joins here byte for byte, and the next call resumes it where it stopped (here on the CPU)."""
     box, here = tmp_path / "box", tmp_path / "here"
-    proc = gpu_train("start", GPU_RUN=str(box), OUT=str(tmp_path / "out1"), ARGS="--envs 2 --max-frames 300")
+    proc = gpu_train("start", GPU_RUN=str(box), OUT=str(tmp_path / "out1"), ARGS="--envs 2 --max-frames 300",
+                     LEVERS="--levers --variants --envs 2", SEGMENT_S="200")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    said = proc.stdout.split("gpu_train: the levers: exit status 0, ")[1]  # first, and their time taken
+    assert "the vector env alone by threads (2 envs" in proc.stdout.split("gpu_train: the levers")[0]
+    assert f"(for {200 - int(said.split(' s')[0])} s)" in said
     (run,) = box.iterdir()
     back = tmp_path / "out1" / run.name
     parts = sorted(back.glob("checkpoint.pt.part-*"))

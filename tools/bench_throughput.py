@@ -2,7 +2,7 @@
 """Throughput of the program's variants, side by side in one process (a benchmark, not a test).
 
     python tools/bench_throughput.py [--frames N | --seconds S] [--envs 50] [--cuda] [--rounds 1]
-                                     [--variants vector ...]
+                                     [--variants vector ...] [--levers]
 
 Rows: vector (the default: one backward pass, grad statistics every 10th update), two-pass (the
 notebook's update: two backward passes every update, --grad-stats-every 1), bf16 (--bf16; refused
@@ -24,6 +24,8 @@ acting forwards of 50 states with sampling, the last-state forward of 128 and on
 statistics every 10th) are timed for vector and for each of compile, bf16 and bf16-compile that
 trained; their serial sum is what that variant could reach, printed beside what it trained at
 (--rows-only: the env alone, and neither the network's limits nor its timings).
+--levers first measures issue 42's levers, one line each: the env alone by threads, one update
+profiled, and on a GPU CUDA graphs against eager (docs/reference.md, On a GPU).
 Machines here are shared and noisy: compare the ratios, measured in one run, rather than absolute
 numbers across runs; --rounds N trains each variant N times, the order reversed every other round,
 and a row gives each round's frames per second and the median round's shares.
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import dataclasses
 import io
 import os
@@ -153,9 +156,9 @@ def run(variant: str, frames: int, envs: int, cuda: bool, runs_dir: str,
     return result.frames / (phases.total - result.compile_seconds), phases
 
 
-def env_fps(envs: int, steps: int = 200) -> float:
+def env_fps(envs: int, steps: int = 200, threads: int = 0) -> float:
     """Frames per second of the vector env alone, random actions, after its first reset."""
-    env = t.make_vector_env(envs)
+    env = t.make_vector_env(envs, threads)
     env.reset(seed=1)
     actions = torch.randint(0, env.single_action_space.n, (steps, envs)).numpy()
     start = time.perf_counter()
@@ -199,18 +202,24 @@ def network_ms(variant: str, device: torch.device, envs: int, blocks: int = 10) 
     return 1000 * (sum(acting_s) * cfg.batch_size / envs + sum(update_s)) / blocks
 
 
-def update_ms(device: torch.device, repeats: int = 20, with_grad_stats: bool = False,
-              placed: bool = True, **flags) -> float:
-    """Mean wall time of one a2c_update on a batch of 128 random Pong frames, the net placed as
-    the program places it (channels-last conv weights on the CPU) or, placed=False, in the default
-    layout; flags: Config fields; with_grad_stats: the second backward pass."""
+def update_setup(device: torch.device, placed: bool = True, **flags) -> tuple[Any, ...]:
+    """The update's parts on the device: config, net (placed as the program places it: channels-last
+    conv weights on the CPU; placed=False: the default layout), Adam, a batch of 128 random frames."""
     cfg = t.Config(**flags)
     net = t.AtariA2C((4, 84, 84), 6)
     net = t.place(net, device, cfg.bf16) if placed else net.to(device)
-    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-3)
+    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
     states = torch.randint(0, 256, (128, 4, 84, 84), dtype=torch.uint8, device=device)
     actions = torch.randint(0, 6, (128,), device=device)
     targets = torch.randn(128, device=device)
+    return cfg, net, optimizer, states, actions, targets
+
+
+def update_ms(device: torch.device, repeats: int = 20, with_grad_stats: bool = False,
+              placed: bool = True, **flags) -> float:
+    """Mean wall time of one a2c_update on a batch of 128 random Pong frames (update_setup);
+    flags: Config fields; with_grad_stats: the second backward pass."""
+    cfg, net, optimizer, states, actions, targets = update_setup(device, placed, **flags)
     times = []
     for k in range(repeats + 3):  # 3 warm-up updates
         start = time.perf_counter()
@@ -281,6 +290,156 @@ def timings(dev: torch.device, envs: int) -> None:
           f"heads, {last_one:.1f} ms the value head alone")
 
 
+# --- Issue 42's levers, measured before any goes into the script ---------------------------------
+
+
+def env_scaling(envs: int) -> None:
+    """The vector env alone on a quarter, a half and all of this process's cores (a thread each):
+    where its scaling ends. Three envs built, each some seconds, so not more."""
+    counts = sorted({t.cores() // 4, t.cores() // 2, t.cores()} - {0})
+    rates = ", ".join(f"{n}: {env_fps(envs, steps=100, threads=n):,.0f}" for n in counts)
+    print(f"the vector env alone by threads ({envs} envs, frames/s): {rates}", flush=True)
+
+
+def update_profile(device: torch.device, repeats: int = 10) -> None:
+    """What one eager update (one backward pass) costs the host: torch's ops, and on a GPU its kernel
+    launches, host-device copies and synchronizations, with the host's and the device's busy time."""
+    from torch.profiler import ProfilerActivity, profile
+
+    cfg, net, optimizer, *batch = update_setup(device)
+    for _ in range(3):  # warm-up
+        t.a2c_update(net, optimizer, *batch, cfg, with_grad_stats=False)
+    cuda = device.type == "cuda"
+    with profile(activities=[ProfilerActivity.CPU] + [ProfilerActivity.CUDA] * cuda) as prof:
+        for _ in range(repeats):
+            t.a2c_update(net, optimizer, *batch, cfg, with_grad_stats=False)
+        if cuda:
+            torch.cuda.synchronize()
+    events = prof.key_averages()
+
+    def count(*names: str) -> float:
+        return sum(e.count for e in events if e.key in names) / repeats
+
+    aten = [e for e in events if e.key.startswith("aten::")]
+    host = sum(e.self_cpu_time_total for e in aten) / repeats / 1000
+    said = (f"one update on {device.type}, profiled: {count(*{e.key for e in aten}):.0f} aten calls, "
+            f"{host:.1f} ms of their host time")
+    if cuda:
+        busy = sum(e.self_device_time_total for e in aten) / repeats / 1000
+        launches = count("cudaLaunchKernel", "cudaLaunchKernelExC", "cuLaunchKernel", "cuLaunchKernelEx")
+        said += (f"; {launches:.0f} kernel launches, {count('cudaMemcpyAsync', 'cudaMemcpy'):.0f} copies, "
+                 f"{count('cudaStreamSynchronize', 'cudaDeviceSynchronize', 'cudaEventSynchronize'):.0f} "
+                 f"syncs, {busy:.2f} ms of the aten calls' device time")
+    top = sorted(aten, key=lambda e: -e.self_cpu_time_total)[:5]
+    print(said + "; most host time: " + ", ".join(
+        f"{e.key[6:]} {e.self_cpu_time_total / repeats / 1000:.2f} ms" for e in top), flush=True)
+
+
+def graphed_update(net: t.AtariA2C, optimizer: torch.optim.Optimizer, cfg: t.Config,
+                   *batch: torch.Tensor) -> Callable[[], None]:
+    """One-pass a2c_update with its forward, backward and gradient clipping captured in one CUDA
+    graph (a replay writes the same gradient tensors again); the finite check and Adam then run as
+    the script runs them. The batch's tensors are the graph's inputs: copy a new batch into them."""
+    def body() -> torch.Tensor:
+        losses = t.a2c_losses(net, *batch, cfg.entropy_beta, cfg.baseline)
+        (losses.policy + (losses.entropy + losses.value)).backward()
+        return torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.clip_grad)
+
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):  # warm-up before capture, on a side stream as CUDA graphs ask
+        for _ in range(3):
+            net.zero_grad(set_to_none=True)
+            body()
+    torch.cuda.current_stream().wait_stream(side)
+    net.zero_grad(set_to_none=True)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        norm = body()
+
+    def step() -> None:
+        graph.replay()
+        if not torch.isfinite(norm):
+            raise t.NonFiniteError("the loss or its gradient is not finite (NaN or inf)")
+        optimizer.step()
+
+    return step
+
+
+def graphed_acting(net: t.AtariA2C, envs: int) -> Callable[[Any], Any]:
+    """policy_sampler with the policy head's forward captured in one CUDA graph; sampling stays eager."""
+    frames = torch.zeros(envs, 4, 84, 84, dtype=torch.uint8, device="cuda")
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.no_grad(), torch.cuda.stream(side):
+        for _ in range(3):
+            net(frames, value=False)
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.no_grad(), torch.cuda.graph(graph):
+        logits, _ = net(frames, value=False)
+
+    def act(obs: Any) -> Any:
+        frames.copy_(torch.as_tensor(obs))
+        graph.replay()
+        return torch.multinomial(torch.softmax(logits, dim=1), 1)[:, 0].cpu().numpy()
+
+    return act
+
+
+def cuda_graphs(envs: int, updates: int = 20) -> None:
+    """The lever of CUDA graphs: one update and one acting step eager and replayed, interleaved, from
+    the same weights and batch; whether the weights after `updates` updates, and the actions, agree."""
+    dev = torch.device("cuda")
+    cfg, eager, eager_opt, *batch = update_setup(dev)
+    graphed = copy.deepcopy(eager)
+    graphed_opt = torch.optim.Adam(graphed.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
+    obs = torch.randint(0, 256, (envs, 4, 84, 84), dtype=torch.uint8).numpy()
+    sample, acting = t.policy_sampler(eager, dev), graphed_acting(graphed, envs)
+    pairs = {"update": (lambda: t.a2c_update(eager, eager_opt, *batch, cfg, False),
+                        graphed_update(graphed, graphed_opt, cfg, *batch)),
+             "acting": (lambda: sample(obs), lambda: acting(obs))}
+    ms, out = {}, {}
+    for what, fns in pairs.items():  # the updates first, so that acting runs on the updated weights
+        seconds = [0.0, 0.0]
+        for k in range(updates):
+            for i, fn in enumerate(fns):
+                torch.cuda.manual_seed(k)  # the same random numbers for both samplers
+                torch.cuda.synchronize()
+                start = time.perf_counter()
+                out.setdefault((what, i), []).append(fn())
+                torch.cuda.synchronize()
+                seconds[i] += time.perf_counter() - start if k >= 3 else 0.0
+        ms[what] = [f"{1000 * s / (updates - 3):.2f} ms" for s in seconds]
+    params = list(zip(eager.parameters(), graphed.parameters(), strict=True))
+    diff = max((a - b).abs().max().item() for a, b in params)
+    weights = "the same" if all(torch.equal(a, b) for a, b in params) else f"differ by up to {diff:.2e}"
+    agree = all((a == b).all() for a, b in zip(out["acting", 0], out["acting", 1], strict=True))
+    print(f"CUDA graphs: one update {ms['update'][0]} eager, {ms['update'][1]} replayed, the weights "
+          f"after {updates} updates {weights}; one acting step ({envs} states from host frames) "
+          f"{ms['acting'][0]} eager, {ms['acting'][1]} replayed, the actions "
+          f"{'the same' if agree else 'not the same'}", flush=True)
+
+
+def levers(device: torch.device, envs: int) -> None:
+    """Issue 42's levers, each one line, measured in one call: where the env stops scaling, what an
+    update costs the host, and CUDA graphs. A lever this torch or driver refuses is said, not raised:
+    the bench goes on."""
+    env_scaling(envs)
+    def graphs() -> None:
+        if device.type != "cuda":
+            print("CUDA graphs: on a GPU only")
+        else:
+            cuda_graphs(envs)
+
+    for name, lever in (("the update profiled", lambda: update_profile(device)), ("CUDA graphs", graphs)):
+        try:
+            lever()
+        except Exception as e:
+            why = (str(e).strip().splitlines() or [""])[0]
+            print(f"{name}: failed: {type(e).__name__}: {why}", flush=True)
+
+
 def median_round(results: list) -> tuple[float, Phases] | str:
     """The round of median frames per second (the upper of two middles), or why the variant did not run."""
     refused = [r for r in results if isinstance(r, str)]
@@ -307,11 +466,17 @@ def main() -> None:
                    help="training rows to run (none: only the update timings)")
     p.add_argument("--rows-only", action="store_true", help="the rows and the env alone, not the network")
     p.add_argument("--rounds", type=int, default=1, help="times each variant trains, in alternating order")
+    p.add_argument("--levers", action="store_true", help="first issue 42's levers: the env alone by threads, "
+                   "one update profiled, CUDA graphs on a GPU (with --variants and no name: only these)")
     args = p.parse_args()
     device = f"{cpu_name()}" + (f", {torch.cuda.get_device_name()}" if args.cuda else "")
     print(f"machine: {t.cores()} of {os.cpu_count()} cores, {device}, torch {torch.__version__}, {args.envs} "
           f"envs, {f'{args.seconds:g} s' if args.seconds else f'{args.frames} frames'} per variant")
     dev = torch.device("cuda" if args.cuda else "cpu")
+    if args.levers:
+        levers(dev, args.envs)
+        if not args.variants:
+            return
     rounds: dict[str, list] = {variant: [] for variant in args.variants}
     with tempfile.TemporaryDirectory() as runs:
         for k in range(args.rounds):

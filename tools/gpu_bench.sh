@@ -2,8 +2,9 @@
 # Issue 42's speed rows in one device call (item 2): training rows of ROW_S seconds each (their start
 # included), on the GPU with all the box's cores, on its CPU alone, and on the GPU with the process
 # held to 4 and to 8 cores (taskset, as a consumer box has), each group beside the vector env alone
-# measured in the same call; the default (vector) in every group, seven rows in all (about 8
-# minutes with rows of a minute, within the 10 a device call allows). The log goes to
+# measured in the same call; the default (vector) in every group, seven rows in all, and first the
+# bench's levers (--levers: the env alone by threads, one update profiled, CUDA graphs); about 9
+# minutes with rows of a minute, within the 10 a device call allows. The log goes to
 # $OUT/gpu_bench.log ($OUT where the device tool sets it, else docs/).
 #
 #   make gpu-bench                         # or: bash tools/gpu_bench.sh (carry .whl, as gpu_check.sh)
@@ -36,7 +37,7 @@ bench() {  # bench GROUP [taskset args...] -- bench flags
   nvidia-smi -L 2>/dev/null || echo "nvidia-smi: none"
   gpu_packages || exit 2
   failed=0
-  bench "all cores, ${cuda:-cpu}" -- $cuda --variants vector async || failed=1
+  bench "all cores, ${cuda:-cpu}" -- $cuda --levers --variants vector async || failed=1
   bench "all cores, the CPU alone" -- --rows-only --variants vector async bf16-async || failed=1
   cores=$($PY -c "import os; print(len(os.sched_getaffinity(0)))")
   for n in ${HELD-4 8}; do

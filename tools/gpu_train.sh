@@ -12,7 +12,10 @@
 #   bash tools/gpu_train.sh join FILES_AT  # here: a call's returned files into gpu_run/<run>/
 #
 # SEGMENT_S (default 540) fits the tool's 600 s a command; ARGS adds flags (tests: a short run
-# on the CPU); GPU_RUN names the folder of run folders (default gpu_run, git-ignored).
+# on the CPU); GPU_RUN names the folder of run folders (default gpu_run, git-ignored). `start`
+# first runs the bench's levers (tools/bench_throughput.py $LEVERS, default --cuda --levers
+# --variants: the env alone by threads, one update profiled, CUDA graphs), their time taken
+# from the segment's; LEVERS= (empty) leaves them out.
 set -uo pipefail
 shopt -s nullglob
 cd "$(dirname "$0")/.."
@@ -48,11 +51,22 @@ segment() {
   rm -f "$stamp"
 }
 
+levers() {  # the bench's levers, once per run; the segment gets what they leave of its seconds
+  local start=$SECONDS code args=${LEVERS---cuda --levers --variants}
+  [ -n "$args" ] || return 0
+  gpu_packages || return 2
+  # shellcheck disable=SC2086
+  $PY tools/bench_throughput.py $args
+  code=$?
+  echo "gpu_train: the levers: exit status $code, $((SECONDS - start)) s"
+  seconds=$((seconds - (SECONDS - start)))
+}
+
 case "${1:-}" in
   start)
     [ ! -d "$root" ] || [ -z "$(ls -A "$root")" ] || { echo "gpu_train: $root is not empty; resume it" >&2; exit 2; }
     mkdir -p "$out"
-    segment --save-every 2 --runs-dir "$root" --name gpu-seed42 2>&1 | tee "$out/gpu_train.log"
+    { levers; segment --save-every 2 --runs-dir "$root" --name gpu-seed42; } 2>&1 | tee "$out/gpu_train.log"
     ;;
   resume)
     run=$(the_run) || exit 2
