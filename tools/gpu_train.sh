@@ -14,8 +14,8 @@
 # SEGMENT_S (default 540) fits the tool's 600 s a command; ARGS adds flags (tests: a short run
 # on the CPU); GPU_RUN names the folder of run folders (default gpu_run, git-ignored). `start`
 # first runs the bench's levers (tools/bench_throughput.py $LEVERS, default --cuda --levers
-# --variants: the env alone by threads, one update profiled, CUDA graphs), their time taken
-# from the segment's; LEVERS= (empty) leaves them out.
+# --variants: the env alone by threads, one update profiled, CUDA graphs; at most 2 minutes),
+# their time taken from the segment's; LEVERS= (empty) leaves them out.
 set -uo pipefail
 shopt -s nullglob
 cd "$(dirname "$0")/.."
@@ -56,7 +56,7 @@ levers() {  # the bench's levers, once per run; the segment gets what they leave
   [ -n "$args" ] || return 0
   gpu_packages || return 2
   # shellcheck disable=SC2086
-  $PY tools/bench_throughput.py $args
+  timeout -k 10 120 $PY tools/bench_throughput.py $args  # a lever that hangs costs 2 minutes, not the run
   code=$?
   echo "gpu_train: the levers: exit status $code, $((SECONDS - start)) s"
   seconds=$((seconds - (SECONDS - start)))
