@@ -329,7 +329,8 @@ def update_profile(device: torch.device, repeats: int = 10) -> None:
         launches = count("cudaLaunchKernel", "cudaLaunchKernelExC", "cuLaunchKernel", "cuLaunchKernelEx")
         said += (f"; {launches:.0f} kernel launches, {count('cudaMemcpyAsync', 'cudaMemcpy'):.0f} copies, "
                  f"{count('cudaStreamSynchronize', 'cudaDeviceSynchronize', 'cudaEventSynchronize'):.0f} "
-                 f"syncs, {busy:.2f} ms of the aten calls' device time")
+                 f"syncs, {busy:.2f} ms of the aten calls' device time"
+                 f"{'' if launches else ' (the profiler saw no CUDA activity: no CUPTI?)'}")
     top = sorted(aten, key=lambda e: -e.self_cpu_time_total)[:5]
     print(said + "; most host time: " + ", ".join(
         f"{e.key[6:]} {e.self_cpu_time_total / repeats / 1000:.2f} ms" for e in top), flush=True)
