@@ -336,6 +336,24 @@ def update_profile(device: torch.device, repeats: int = 10) -> None:
         f"{e.key[6:]} {e.self_cpu_time_total / repeats / 1000:.2f} ms" for e in top), flush=True)
 
 
+def captured(body: Callable[[], Any], before: Callable[[], Any] = lambda: None) -> tuple[Any, Any]:
+    """`body` captured in one CUDA graph after three warm-up calls on a side stream, as CUDA graphs
+    ask; `before` runs ahead of each call and of the capture, not in it. The graph, and body's output
+    (tensors that each replay writes again)."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            before()
+            body()
+    torch.cuda.current_stream().wait_stream(side)
+    before()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        out = body()
+    return graph, out
+
+
 def graphed_update(net: t.AtariA2C, optimizer: torch.optim.Optimizer, cfg: t.Config,
                    *batch: torch.Tensor) -> Callable[[], None]:
     """One-pass a2c_update with its forward, backward and gradient clipping captured in one CUDA
@@ -346,17 +364,7 @@ def graphed_update(net: t.AtariA2C, optimizer: torch.optim.Optimizer, cfg: t.Con
         (losses.policy + (losses.entropy + losses.value)).backward()
         return torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.clip_grad)
 
-    side = torch.cuda.Stream()
-    side.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(side):  # warm-up before capture, on a side stream as CUDA graphs ask
-        for _ in range(3):
-            net.zero_grad(set_to_none=True)
-            body()
-    torch.cuda.current_stream().wait_stream(side)
-    net.zero_grad(set_to_none=True)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        norm = body()
+    graph, norm = captured(body, before=lambda: net.zero_grad(set_to_none=True))
 
     def step() -> None:
         graph.replay()
@@ -370,15 +378,12 @@ def graphed_update(net: t.AtariA2C, optimizer: torch.optim.Optimizer, cfg: t.Con
 def graphed_acting(net: t.AtariA2C, envs: int) -> Callable[[Any], Any]:
     """policy_sampler with the policy head's forward captured in one CUDA graph; sampling stays eager."""
     frames = torch.zeros(envs, 4, 84, 84, dtype=torch.uint8, device="cuda")
-    side = torch.cuda.Stream()
-    side.wait_stream(torch.cuda.current_stream())
-    with torch.no_grad(), torch.cuda.stream(side):
-        for _ in range(3):
-            net(frames, value=False)
-    torch.cuda.current_stream().wait_stream(side)
-    graph = torch.cuda.CUDAGraph()
-    with torch.no_grad(), torch.cuda.graph(graph):
-        logits, _ = net(frames, value=False)
+
+    @torch.no_grad()
+    def body() -> torch.Tensor:
+        return net(frames, value=False)[0]
+
+    graph, logits = captured(body)
 
     def act(obs: Any) -> Any:
         frames.copy_(torch.as_tensor(obs))
