@@ -338,8 +338,9 @@ def update_profile(device: torch.device, repeats: int = 10) -> None:
 
 def captured(body: Callable[[], Any], before: Callable[[], Any] = lambda: None) -> tuple[Any, Any]:
     """`body` captured in one CUDA graph after three warm-up calls on a side stream, as CUDA graphs
-    ask; `before` runs ahead of each call and of the capture, not in it. The graph, and body's output
-    (tensors that each replay writes again)."""
+    ask, and the capture on that stream too, so that libraries' per-stream handles are made in the
+    warm-up, not mid-capture (pytorch/pytorch#187745); `before` runs ahead of each call and of the
+    capture, not in it. The graph, and body's output (tensors that each replay writes again)."""
     side = torch.cuda.Stream()
     side.wait_stream(torch.cuda.current_stream())
     with torch.cuda.stream(side):
@@ -349,7 +350,7 @@ def captured(body: Callable[[], Any], before: Callable[[], Any] = lambda: None) 
     torch.cuda.current_stream().wait_stream(side)
     before()
     graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
+    with torch.cuda.graph(graph, stream=side):
         out = body()
     return graph, out
 
