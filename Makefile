@@ -95,8 +95,9 @@ bench: setup
 gpu-check:
 	PYTHON=$(PYTHON) bash tools/gpu_check.sh
 
-# On a CUDA box, one call (tools/gpu_bench.sh): training rows of a minute on the GPU, the CPU alone
-# and the GPU held to 4 and 8 cores, each beside the env alone; the log in $$OUT or docs/gpu_bench.log.
+# On a CUDA box, one call (tools/gpu_bench.sh): the levers (bench_throughput.py --levers), then training
+# rows of a minute on the GPU, the CPU alone and the GPU held to 4 and 8 cores, each beside the env
+# alone; the log in $$OUT or docs/gpu_bench.log.
 gpu-bench:
 	PYTHON=$(PYTHON) bash tools/gpu_bench.sh
 
