@@ -1409,8 +1409,12 @@ def play(model_path: str, episodes: int, record: str | None, device: torch.devic
             raise UsageError(f"--record {record}: only .gif is supported (written with Pillow)")
         if not folder.is_dir():
             raise UsageError(f"--record {record}: the folder {folder} does not exist")
-        if not os.access(folder, os.W_OK):
-            raise UsageError(f"--record {record}: cannot write in the folder {folder}")
+        probe = folder / f".{path.name}.{secrets.token_hex(8)}.probe"
+        try:  # made and removed: os.access lets root pass in folders that take no file (/proc, say)
+            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            probe.unlink()
+        except OSError as e:
+            raise UsageError(f"--record {record}: cannot write in {folder} ({e.strerror})") from None
     net, settings = load_model(model_path, backend)
     net = net.to(device)
     trained_sticky = settings["repeat_action_probability"]

@@ -2,6 +2,7 @@
 
 import re
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -154,7 +155,7 @@ def test_play_says_how_it_plays_and_shows_the_score_during_a_slow_game(pong_run,
 def test_a_record_path_that_cannot_be_written_is_refused_before_playing(pong_run, tmp_path):
     _, run_dir = pong_run
     for path, says in [(tmp_path / "no" / "such" / "game.gif", "does not exist"), (tmp_path, "is a folder"),
-                       (tmp_path / "game.mp4", "only .gif")]:
+                       (tmp_path / "game.mp4", "only .gif"), (Path("/proc/game.gif"), "cannot write in")]:
         proc = run_script("--play", str(run_dir / "checkpoint.pt"), "--record", str(path), timeout=30)
         assert proc.returncode == 2 and "game 1" not in proc.stdout, proc.stdout
         (line,) = proc.stderr.strip().splitlines()
