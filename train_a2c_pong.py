@@ -699,6 +699,18 @@ def atomic_write(path: Path, write: Callable[[typing.BinaryIO], Any]) -> None:
         raise
 
 
+def cannot_write_in(folder: Path) -> str | None:
+    """Why no file can be made in folder, or None: a file made and removed, where os.access lets root
+    pass in folders that take no file (/proc, say)."""
+    probe = folder / f".probe.{secrets.token_hex(8)}"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as e:
+        return e.strerror
+    return None
+
+
 def atomic_save(obj: Any, path: Path) -> None:
     atomic_write(path, lambda f: torch.save(obj, f))
 
@@ -1168,8 +1180,8 @@ class Run:
         existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())  # before any work
         if not existing.is_dir():
             raise UsageError(f"{flag} {folder}: {existing} is a file, not a folder")
-        if not os.access(existing, os.W_OK | os.X_OK):
-            raise UsageError(f"{flag} {folder}: cannot write in {existing} (permission denied)")
+        if (why := cannot_write_in(existing)) is not None:
+            raise UsageError(f"{flag} {folder}: cannot write in {existing} ({why})")
         if resume is not None and solves(resume["rewards"], cfg.stop_reward):
             mean = float(np.mean(resume["rewards"][-100:]))
             raise UsageError(f"{run_dir} is solved: its last 100 games average {mean:+.2f}, above "
@@ -1409,12 +1421,8 @@ def play(model_path: str, episodes: int, record: str | None, device: torch.devic
             raise UsageError(f"--record {record}: only .gif is supported (written with Pillow)")
         if not folder.is_dir():
             raise UsageError(f"--record {record}: the folder {folder} does not exist")
-        probe = folder / f".{path.name}.{secrets.token_hex(8)}.probe"
-        try:  # made and removed: os.access lets root pass in folders that take no file (/proc, say)
-            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            probe.unlink()
-        except OSError as e:
-            raise UsageError(f"--record {record}: cannot write in {folder} ({e.strerror})") from None
+        if (why := cannot_write_in(folder)) is not None:
+            raise UsageError(f"--record {record}: cannot write in {folder} ({why})")
     net, settings = load_model(model_path, backend)
     net = net.to(device)
     trained_sticky = settings["repeat_action_probability"]

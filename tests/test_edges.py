@@ -212,7 +212,8 @@ def no_envs(monkeypatch):
 
 
 @pytest.mark.parametrize("runs_dir,says", [("file", "is a file, not a folder"),
-                                           ("file/runs", "is a file, not a folder")])
+                                           ("file/runs", "is a file, not a folder"),
+                                           ("/proc/runs", "cannot write in /proc")])
 def test_a_runs_dir_that_cannot_hold_runs_is_refused_before_the_envs(tmp_path, capsys, no_envs, runs_dir,
                                                                      says):
     (tmp_path / "file").write_text("")
