@@ -36,6 +36,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+# Ctrl-C while the packages load (torch takes seconds): main()'s line and status, not a traceback;
+# only where SIGINT has Python's handler (a background job ignores it), which main() gets back.
+_LOADING = __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+if _LOADING:
+    signal.signal(signal.SIGINT, lambda *_: (print("interrupted", file=sys.stderr), os._exit(130)))
+
 try:
     import gymnasium as gym
     import numpy as np
@@ -1613,4 +1619,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    if _LOADING:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.exit(main())

@@ -155,6 +155,21 @@ def test_a_signal_saves_a_checkpoint_and_closes_the_event_file(tmp_path, sig, co
     assert "loss_total" in scalars(run_dir).Tags()["scalars"]
 
 
+def test_ctrl_c_while_the_packages_load_is_one_line_and_status_130(tmp_path):
+    """A terminal's Ctrl-C (SIGINT at its default: a shell's background job would ignore it), sent once
+    torch's library is mapped, a second or more before main() runs."""
+    proc = subprocess.Popen([sys.executable, str(ROOT / "train_a2c_pong.py"), "--runs-dir", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.time() + 60
+    while "libtorch" not in Path(f"/proc/{proc.pid}/maps").read_text() and time.time() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out, err) == (130, "", "interrupted\n")
+    assert not list(tmp_path.iterdir())
+
+
 def ckpt_frame(run_dir) -> int:
     return t.load_checkpoint(str(run_dir / "checkpoint.pt"))["frame"]
 
