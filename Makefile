@@ -27,9 +27,9 @@ setup: $(VENV)/.installed
 # constraints.txt: the versions the seed runs used, followed but for a torch (and numpy) kept.
 $(VENV)/.installed: requirements.txt constraints.txt
 	@v=$$($(PYTHON) -c "import sys; print('%d.%d' % sys.version_info[:2])" 2>/dev/null); \
-	$(PYTHON) -c "import sys; sys.exit(sys.version_info < (3, 11))" 2>/dev/null || { \
-	  echo "make setup: needs Python 3.11 or newer, and '$(PYTHON)' is $${v:-not found}; name another one:" \
-	       "make setup PYTHON=python3.12"; exit 1; }
+	$(PYTHON) -c "import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 14))" 2>/dev/null || { \
+	  echo "make setup: needs Python 3.11 to 3.14 (the newest with wheels of constraints.txt's torch and" \
+	       "ale-py), and '$(PYTHON)' is $${v:-not found}; name another one: make setup PYTHON=python3.12"; exit 1; }
 	$(PYTHON) -m venv --system-site-packages $(VENV)
 	@have=$$($(PY) -c "import torch; print(torch.__version__.split('+')[0])" 2>/dev/null); \
 	if [ -n "$$have" ] && $(PY) -c "import sys; v = tuple(int(x) for x in '$$have'.split('.')[:2]); sys.exit(v < (2, 8))"; then \

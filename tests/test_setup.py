@@ -3,6 +3,7 @@ settings proven on Pong on the machine, and only those."""
 
 import shutil
 import subprocess
+import sys
 
 import pytest
 import seeds
@@ -13,21 +14,37 @@ from conftest import ROOT
 import train_a2c_pong as t
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
-@pytest.mark.parametrize("version,says", [("3.9", "'{py}' is 3.9"), (None, "'{py}' is not found")])
-def test_setup_names_the_python_it_needs_in_one_line(tmp_path, version, says):
-    py = tmp_path / "python-fake"
-    if version:  # answers the version question like an old Python, fails the version check
-        py.write_text(f'#!/bin/sh\ncase "$*" in *print*) echo {version};; *) exit 1;; esac\n')
+def setup_with(py, version: str | None, venv) -> subprocess.CompletedProcess:
+    """make setup with PYTHON a stand-in at `py`: where `version` is given, this Python answering
+    `-c CODE` as if it were that version and failing anything else (so no venv is made)."""
+    if version:
+        major, minor = version.split(".")
+        py.write_text(f'#!/bin/sh\n[ "$1" = -c ] || exit 1\nexec {sys.executable} -c "import sys; '
+                      f'sys.version_info = ({major}, {minor}, 0, \'final\', 0); exec(sys.argv[1])" "$2"\n')
         py.chmod(0o755)
-    venv = tmp_path / "venv"
-    proc = subprocess.run(["make", "-s", "-C", str(ROOT), "setup", f"PYTHON={py}", f"VENV={venv}"],
+    return subprocess.run(["make", "-s", "-C", str(ROOT), "setup", f"PYTHON={py}", f"VENV={venv}"],
                           capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+@pytest.mark.parametrize("version,says", [("3.9", "'{py}' is 3.9"), ("3.15", "'{py}' is 3.15"),
+                                          (None, "'{py}' is not found")])
+def test_setup_names_the_python_it_needs_in_one_line(tmp_path, version, says):
+    py, venv = tmp_path / "python-fake", tmp_path / "venv"
+    proc = setup_with(py, version, venv)
     assert proc.returncode != 0
     line = proc.stdout.strip()
     assert line.count("\n") == 0 and says.format(py=py) in line
     assert "make setup PYTHON=python3.12" in line
     assert not venv.exists()  # nothing built
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+@pytest.mark.parametrize("version", ["3.11", "3.14"])
+def test_setup_takes_the_pythons_its_pinned_wheels_exist_for(tmp_path, version):
+    proc = setup_with(tmp_path / "python-fake", version, tmp_path / "venv")
+    assert "venv" in proc.stderr + proc.stdout  # it went on to make the venv (which the stand-in fails)
+    assert "needs Python" not in proc.stdout
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
