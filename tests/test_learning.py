@@ -69,6 +69,7 @@ def test_a2c_learns_catch_under_bf16(tmp_path):
 
 
 @pytest.mark.long
+@pytest.mark.usefixtures("compiles")
 @pytest.mark.parametrize("bf16", [False, pytest.param(True, marks=NEEDS_BF16)], ids=["float32", "bf16"])
 def test_a2c_learns_catch_compiled(tmp_path, bf16):
     result = train_catch(tmp_path, compile=True, bf16=bf16)
