@@ -31,6 +31,7 @@ import socket
 import sys
 import time
 import typing
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -265,7 +266,7 @@ class Config:
     bf16: bool = setting(False, "bfloat16 forward passes (CUDA, or a CPU with native bf16); losses, "
                          "gradients and Adam stay float32", on_resume=KEPT,
                          action=argparse.BooleanOptionalAction)
-    compile: bool = setting(False, "torch.compile the network (a C++ compiler on the CPU); its time counts",
+    compile: bool = setting(False, "torch.compile the network (a C++ compiler, Python.h); its time counts",
                             modes=(TRAIN, PLAY), on_resume=KEPT, action=argparse.BooleanOptionalAction)
     async_envs: bool = setting(False, "vector backend: step the envs while the update runs; actions may "
                                "then come from weights one update old", on_resume=KEPT,
@@ -412,23 +413,25 @@ def compile_net(net: AtariA2C, acting: Callable[..., Heads], device: torch.devic
     shape = (net.conv[0].in_channels, 84, 84)
     for module in [net] if acting is net else [net, acting.copy]:
         module.compile()
-    try:
-        with torch.inference_mode():
-            acting(torch.zeros(envs, *shape, dtype=torch.uint8, device=device), value=False)
-        if batch_size is not None:
-            states = torch.zeros(batch_size, *shape, dtype=torch.uint8, device=device)
-            for n in (batch_size, 2, 1):  # unpack_batch's last states: as many as did not end
-                last = states[:n].clone()
-                if n > 1:
-                    torch._dynamo.mark_dynamic(last, 0)
-                with torch.no_grad():
-                    net(last, policy=False)
-            logits, values = net(states)
-            (logits.sum() + values.sum()).backward()
-            net.zero_grad(set_to_none=True)
-    except Exception as e:  # no C++ compiler, an unsupported platform: inductor's many errors
-        why = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise UsageError(f"--compile: torch.compile cannot run here ({why}); {NO_COMPILE}") from None
+    with warnings.catch_warnings(action="ignore"):  # inductor's ("Can't find Python.h"): one line says it
+        try:
+            with torch.inference_mode():
+                acting(torch.zeros(envs, *shape, dtype=torch.uint8, device=device), value=False)
+            if batch_size is not None:
+                states = torch.zeros(batch_size, *shape, dtype=torch.uint8, device=device)
+                for n in (batch_size, 2, 1):  # unpack_batch's last states: as many as did not end
+                    last = states[:n].clone()
+                    if n > 1:
+                        torch._dynamo.mark_dynamic(last, 0)
+                    with torch.no_grad():
+                        net(last, policy=False)
+                logits, values = net(states)
+                (logits.sum() + values.sum()).backward()
+                net.zero_grad(set_to_none=True)
+        except Exception as e:  # no compiler or Python.h, an unsupported platform: inductor's many errors
+            why = (str(e).strip().splitlines() or [type(e).__name__])[0]  # no Python.h: "C++ compile error"
+            raise UsageError(f"--compile: torch.compile cannot run here ({why}; it needs a C++ compiler and "
+                             f"Python's headers); {NO_COMPILE}") from None
     seconds = time.perf_counter() - start
     print(f"compiled the network in {seconds:.1f} s (torch.compile, counted in the run's time)", flush=True)
     return seconds
@@ -664,7 +667,11 @@ def net_and_source(cfg: Config, device: torch.device, env: VectorEnv | Sequence[
         if cfg.async_envs and not hasattr(env, "send"):
             raise UsageError("--async-envs needs an environment with send/recv (ale-py's vector env)")
         space = env.single_observation_space.shape, env.single_action_space.n
-    net, acting, seconds = placed(AtariA2C(*space), cfg, device)
+    try:
+        net, acting, seconds = placed(AtariA2C(*space), cfg, device)
+    except UsageError:  # torch may keep a failed compile's frames to the end, and ale-py
+        del env  # reports envs alive then as leaked, many lines under the one of the error
+        raise
     if cfg.backend == "ptan":
         import ptan
 
@@ -1441,7 +1448,11 @@ def play(model_path: str, episodes: int, record: str | None, device: torch.devic
     print(f"playing on {device.type} with {threads} torch thread{'s' * (threads != 1)}: "
           f"{'greedy' if greedy else 'sampled'} actions, sticky actions {sticky:g} ({how})", flush=True)
     if compile:
-        compile_net(net, net, device, envs=1)
+        try:
+            compile_net(net, net, device, envs=1)
+        except UsageError:  # as in net_and_source: the envs go, not the frames that torch may keep
+            del env
+            raise
     seed_everything(seed)
     act = policy_sampler(net, device, greedy=greedy)
     scores, screens, caption = [], [], ""

@@ -5,9 +5,13 @@ bits, so outputs agree to 1e-4 relative and one update's weights to 1e-6; bfloat
 significant bits, so its outputs agree to 2% of their scale."""
 
 import copy
+import dataclasses
+import gc
 import os
 import subprocess
 import sys
+import warnings
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +41,7 @@ def pair(bf16: bool = False) -> tuple[t.AtariA2C, t.AtariA2C]:
 
 
 @pytest.fixture(scope="module")
-def compiled() -> tuple[t.AtariA2C, t.AtariA2C, float]:
+def compiled(compiles) -> tuple[t.AtariA2C, t.AtariA2C, float]:
     ref, net = pair()
     rng = torch.get_rng_state()
     seconds = t.compile_net(net, net, CPU, envs=50, batch_size=128)
@@ -117,6 +121,7 @@ def test_bf16_acting_copy_acts_on_weights_loaded_after_it_was_made():
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("compiles")
 def test_a_compiled_training_run_compiles_nothing_past_its_warm_up(tmp_path, monkeypatch):
     """Acting reads the frames the experience source made, in inference mode as the warm-up's: frames
     of another kind would compile a second graph mid-run, unannounced and left out of compile_seconds."""
@@ -146,11 +151,30 @@ def test_compile_without_a_cxx_compiler_is_one_line_and_no_run(tmp_path):
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "--compile: torch.compile cannot run here" in lines[0], proc.stderr
-    assert "add --no-compile" in lines[0]
+    assert "add --no-compile" in lines[0] and "a C++ compiler and Python's headers" in lines[0]
     assert not runs.exists() or not any(runs.iterdir())
 
 
+def test_a_failed_compile_is_said_in_one_line_without_inductors_warnings():
+    net = t.AtariA2C(SHAPE, 6)
+
+    class Failing:  # an acting copy whose compiled forward warns and fails, as inductor without Python.h
+        copy = net
+
+        def __call__(self, *args, **kwargs):
+            warnings.warn("Can't find Python.h in /usr/include/python3.14", stacklevel=1)
+            raise RuntimeError("C++ compile error\n(inductor's long output)")
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with pytest.raises(t.UsageError) as error:
+            t.compile_net(net, Failing(), CPU, envs=2)
+    assert "(C++ compile error; it needs a C++ compiler and Python's headers)" in str(error.value)
+    assert not [w for w in seen if "Python.h" in str(w.message)]
+
+
 @pytest.mark.slow
+@pytest.mark.usefixtures("compiles")
 def test_play_with_compile_acts_with_a_compiled_net_that_agrees_with_the_model(tmp_path, monkeypatch, capsys):
     torch.manual_seed(0)
     path = tmp_path / "m.pt"
@@ -170,3 +194,31 @@ def test_play_with_compile_acts_with_a_compiled_net_that_agrees_with_the_model(t
         got, want = acting["net"](x.clone(), value=False)[0], net(x)[0]  # the logits, as play acts
     assert acting["net"]._compiled_call_impl is not None  # nn.Module.compile's, in place
     torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["train", "play"])
+def test_a_failed_compile_lets_go_of_the_envs_though_its_frames_are_kept(monkeypatch, tmp_path, mode):
+    """torch may hold a failed compile's frames to the end of the process (Python 3.14 with g++ and no
+    Python.h); envs alive then are reported leaked by ale-py, many lines under the one-line error. The
+    error kept here, frames and all, as torch keeps it: the envs must be gone."""
+    made, real = [], t.make_vector_env
+
+    def recorded(env):
+        made.append(weakref.ref(env))
+        return env
+
+    def compile_fails(*args, **kwargs):
+        raise t.UsageError("--compile: torch.compile cannot run here (a stand-in)")
+
+    monkeypatch.setattr(t, "make_vector_env", lambda *a, **k: recorded(real(*a, **k)))  # play's too
+    monkeypatch.setattr(t, "compile_net", compile_fails)
+    with pytest.raises(t.UsageError) as kept:
+        if mode == "train":
+            t.net_and_source(dataclasses.replace(t.Config(), compile=True, envs=2), CPU)
+        else:
+            path = tmp_path / "m.pt"
+            torch.save(model_data(t.Config()), path)
+            t.play(str(path), 1, None, CPU, seed=1, compile=True)
+    gc.collect()
+    assert made and all(env() is None for env in made) and kept.value.__traceback__ is not None
