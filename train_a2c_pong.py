@@ -211,6 +211,7 @@ NON_NEGATIVE = ("0 or more", lambda v: 0 <= v < math.inf)
 FRACTION = ("a number in [0, 1]", lambda v: 0 <= v <= 1)
 FINITE = ("a finite number", math.isfinite)
 SEED_RANGE = ("an integer in [0, 2**32 - 1]", lambda v: 0 <= v < 2**32)
+A_PATH = ("a non-empty path", bool)  # '' would mean the current folder
 PLAIN_NAME = ("a plain name without '/'", lambda v: v not in (".", "..") and not {"/", os.sep, "\0"} & set(v))
 
 
@@ -259,7 +260,7 @@ class Config:
     max_frames: int | None = setting(None, "stop after this many frames (agent steps of one env) of this "
                                      "invocation", POSITIVE)
     name: str = setting("", "suffix of the run folder's name", PLAIN_NAME, on_resume=REFUSED)
-    runs_dir: str = setting("runs", "folder that holds one folder per run", on_resume=REFUSED)
+    runs_dir: str = setting("runs", "folder that holds one folder per run", A_PATH, on_resume=REFUSED)
     save_every: float = setting(10.0, "minutes between periodic checkpoints", POSITIVE, on_resume=KEPT)
     grad_stats_every: int = setting(10, "log grad_l2/max/var from every K-th update, which then takes a "
                                     "second backward pass (1: every update, as the notebook)", POSITIVE)
@@ -274,13 +275,13 @@ class Config:
     env_threads: int = setting(0, "threads of the vector env (0: one per usable core)", NON_NEGATIVE)
     torch_threads: int = setting(0, "CPU threads of torch (0: torch's choice to train, 1 to play)",
                                  NON_NEGATIVE, modes=(TRAIN, PLAY))
-    resume: str | None = setting(None, "continue the run that wrote this checkpoint.pt", modes=(RESUME,),
-                                 metavar="CHECKPOINT")
-    play: str | None = setting(None, "play Pong with a saved model or checkpoint", modes=(PLAY,),
+    resume: str | None = setting(None, "continue the run that wrote this checkpoint.pt", A_PATH,
+                                 modes=(RESUME,), metavar="CHECKPOINT")
+    play: str | None = setting(None, "play Pong with a saved model or checkpoint", A_PATH, modes=(PLAY,),
                                metavar="MODEL")
     episodes: int = setting(3, "games to play", POSITIVE, modes=(PLAY,))
     greedy: bool = setting(False, "the most probable action instead of a sampled one", modes=(PLAY,))
-    record: str | None = setting(None, "write the first game as an animated GIF", modes=(PLAY,),
+    record: str | None = setting(None, "write the first game as an animated GIF", A_PATH, modes=(PLAY,),
                                  metavar="FILE.gif")
 
 

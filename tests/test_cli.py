@@ -100,8 +100,12 @@ def test_cuda_without_a_gpu_is_one_line_and_status_2(tmp_path):
     (["--backend", "gym"], "invalid choice: 'gym'"), (["--name", "../elsewhere"], "a plain name"),
     (["--play", "m.pt", "--episodes", "0"], "--episodes: must be"), (["--frobnicate"], "unrecognized"),
     (["--lr"], "expected one argument"),
+    (["--runs-dir", "", "--max-frames", "1"], "--runs-dir: must be a non-empty path, got ''"),
+    (["--resume", ""], "--resume: must be"), (["--play", ""], "--play: must be"),
+    (["--play", "m.pt", "--record", ""], "--record: must be"),
 ])
-def test_every_refusal_of_bad_input_is_one_line_and_status_2(capsys, args, says):
+def test_every_refusal_of_bad_input_is_one_line_and_status_2(capsys, monkeypatch, tmp_path, args, says):
+    monkeypatch.chdir(tmp_path)  # where a refusal that failed would write ('' is the current folder)
     assert t.main(args) == 2
     out, err = capsys.readouterr()
     (line,) = err.strip().splitlines()
