@@ -317,6 +317,13 @@ def cores() -> int:
     return os.cpu_count() or 1
 
 
+def torch_threads() -> str:
+    """Said with a warning where they outnumber the usable cores: torch's threads then wait on each other."""
+    n = torch.get_num_threads()
+    over = f" (more than the {cores()} cores this process may use: slower)" if n > cores() else ""
+    return f"{n} torch thread{'s' * (n != 1)}{over}"
+
+
 NO_BF16 = "drop --bf16 (a resumed --bf16 run: add --no-bf16)"
 
 
@@ -349,7 +356,7 @@ def prepare(cfg: Config, device: torch.device) -> None:
     if device.type == "cuda":
         where = torch.cuda.get_device_name(device)
     else:
-        where = f"{torch.get_num_threads()} torch threads"
+        where = torch_threads()
         where += f", {cfg.env_threads or cores()} env threads" if cfg.backend == "vector" else ""
         where += " (a CUDA GPU is present: add --cuda to train on it)" if torch.cuda.is_available() else ""
     print(f"training on {device.type}: {where}", flush=True)
@@ -1445,8 +1452,7 @@ def play(model_path: str, episodes: int, record: str | None, device: torch.devic
     if net_shape(net.state_dict()) != env.shape:
         raise UsageError(f"{model_path}: model shape does not fit {ENV_ID}")
     how = "as trained" if sticky == trained_sticky else f"trained with {trained_sticky:g}"
-    threads = torch.get_num_threads()
-    print(f"playing on {device.type} with {threads} torch thread{'s' * (threads != 1)}: "
+    print(f"playing on {device.type} with {torch_threads()}: "
           f"{'greedy' if greedy else 'sampled'} actions, sticky actions {sticky:g} ({how})", flush=True)
     if compile:
         try:

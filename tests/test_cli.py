@@ -156,6 +156,19 @@ def test_one_seed_reproduces_and_two_seeds_differ(backend):
     assert actions_a != actions_c
 
 
+def test_more_torch_threads_than_cores_are_said_to_be_slower(capsys, monkeypatch):
+    monkeypatch.setattr(t, "cores", lambda: 2)
+    before = torch.get_num_threads()
+    try:
+        t.prepare(t.Config(torch_threads=3), torch.device("cpu"))
+        said = "training on cpu: 3 torch threads (more than the 2 cores this process may use: slower), "
+        assert capsys.readouterr().out.startswith(said)
+        t.prepare(t.Config(torch_threads=2), torch.device("cpu"))
+        assert capsys.readouterr().out.startswith("training on cpu: 2 torch threads, 2 env threads")
+    finally:
+        torch.set_num_threads(before)
+
+
 @pytest.mark.slow
 def test_the_first_line_says_where_it_trains(pong_run):
     proc, _ = pong_run
