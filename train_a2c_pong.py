@@ -1060,25 +1060,68 @@ class StatusLine:
                 print(line, flush=True)
 
 
+class Output:
+    """stdout that outlives its reader (`| tee`, which Ctrl-C ends too): its lines then go to stderr,
+    or nowhere where stderr went the same way, and `gone` is called; a print does not raise."""
+
+    def __init__(self, stream: typing.TextIO, gone: Callable[[], None]) -> None:
+        self.stream, self.gone, self.moved = stream, gone, False
+
+    def _move(self) -> None:
+        if self.moved:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self.stream.fileno())
+            os.close(null)
+        else:
+            os.dup2(2, self.stream.fileno())
+        self.moved = True
+        self.gone()
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            self._move()
+            return len(text)
+
+    def flush(self) -> None:
+        for _ in range(3):  # to stderr, then to /dev/null
+            try:
+                return self.stream.flush()
+            except BrokenPipeError:
+                self._move()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
 class StopFlag:
-    """SIGINT/SIGTERM ask the loop to stop after the step in hand; a second signal kills."""
+    """SIGINT/SIGTERM ask the loop to stop after the step in hand; a second signal kills. The end of
+    stdout's reader asks the same, as SIGPIPE would end a program that did not catch it."""
 
     def __init__(self, doing: str = "finishing the update in hand and saving a checkpoint") -> None:
         self.signal: str | None = None
-        self.doing = doing
+        self.why, self.doing = "", doing
         self._old: dict[int, Any] = {}
 
     def __enter__(self) -> StopFlag:
         for sig in (signal.SIGINT, signal.SIGTERM):
             self._old[sig] = signal.signal(sig, self._handle)
+        self._stdout, sys.stdout = sys.stdout, Output(sys.stdout, self._output_gone)
         return self
 
     def _handle(self, signum: int, _frame: Any) -> None:
         self.signal = signal.Signals(signum).name
+        self.why = f"{self.signal} received"
         signal.signal(signum, self._old[signum])
-        print(f"\n{self.signal} received: {self.doing} (send it again to quit at once)", flush=True)
+        print(f"\n{self.why}: {self.doing} (send it again to quit at once)", flush=True)
+
+    def _output_gone(self) -> None:
+        if self.signal is None:
+            self.signal, self.why = "SIGPIPE", "its output's reader ended"
 
     def __exit__(self, *exc: Any) -> None:
+        sys.stdout = self._stdout
         for sig, handler in self._old.items():
             signal.signal(sig, handler)
 
@@ -1310,8 +1353,7 @@ class Run:
                 path = self._checkpoint()
                 print(f"checkpoint: {path}", flush=True)
                 if not self.solved:
-                    why = (f"{self.stop.signal} received" if self.stop.signal
-                           else f"--max-frames {self.cfg.max_frames:,} done")
+                    why = self.stop.why or f"--max-frames {self.cfg.max_frames:,} done"
                     print(f"stopped ({why}) at frame {self.frame:,}; to go on: "
                           f"{resume_command(path, self.cfg)}", flush=True)
         finally:
@@ -1497,7 +1539,7 @@ def play(model_path: str, episodes: int, record: str | None, device: torch.devic
 
 # --- The command line and main ---------------------------------------------------------------
 
-EXIT_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
+EXIT_SIGNAL = {"SIGINT": 130, "SIGPIPE": 141, "SIGTERM": 143}
 DESCRIPTION = """\
 A2C on Atari Pong, after the A2C chapter of Deep Reinforcement Learning Hands-On and its notebook.
 
@@ -1514,8 +1556,8 @@ the first finished game on) and checkpoint.pt (every --save-every minutes and at
 takes it too, for the last weights).
 
 Exit status: 0 done, 1 a file could not be written at the end, 2 bad input or a missing
-package, 3 a non-finite loss, 130 stopped by SIGINT (Ctrl-C), 143 by SIGTERM. Ctrl-C while
-training saves a checkpoint.
+package, 3 a non-finite loss, 130 stopped by SIGINT (Ctrl-C), 143 by SIGTERM, 141 by its output's
+reader ending (| tee). Each stop while training saves a checkpoint.
 """
 GROUPS = {  # the modes that take a setting -> its --help section
     (TRAIN,): "training (also with --resume, but for --name and --runs-dir; the hyperparameters must "

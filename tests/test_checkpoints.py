@@ -155,6 +155,28 @@ def test_a_signal_saves_a_checkpoint_and_closes_the_event_file(tmp_path, sig, co
     assert "loss_total" in scalars(run_dir).Tags()["scalars"]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("sig,code,why", [(signal.SIGINT, 130, "SIGINT received"),
+                                          (None, 141, "its output's reader ended")])
+def test_the_end_of_the_output_s_reader_stops_the_run_with_its_checkpoint(tmp_path, sig, code, why):
+    """`train_a2c_pong.py | tee log`: Ctrl-C ends tee too, so the signal's line meets a closed pipe;
+    a pipe closed alone stops the run as SIGPIPE would end it, but with its checkpoint."""
+    proc = start_script("--envs", "2", "--runs-dir", str(tmp_path))
+    deadline, frames = time.time() + 180, 0
+    while frames < 2 * 128 and time.time() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith("[status] frames "):
+            frames = int(line.split()[2].replace(",", ""))
+    proc.stdout.close()
+    if sig is not None:
+        proc.send_signal(sig)
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == code and "Traceback" not in err, err
+    (run_dir,) = tmp_path.iterdir()
+    assert f"stopped ({why}) at frame {ckpt_frame(run_dir):,}; to go on: " in err  # where stdout went
+    assert ckpt_frame(run_dir) >= 2 * 128 and "loss_total" in scalars(run_dir).Tags()["scalars"]
+
+
 def test_ctrl_c_while_the_packages_load_is_one_line_and_status_130(tmp_path):
     """A terminal's Ctrl-C (SIGINT at its default: a shell's background job would ignore it), sent once
     torch's library is mapped, a second or more before main() runs."""
