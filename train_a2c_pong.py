@@ -18,6 +18,7 @@ import collections
 import copy
 import csv
 import dataclasses
+import errno
 import importlib
 import json
 import math
@@ -1061,8 +1062,8 @@ class StatusLine:
 
 
 class Output:
-    """stdout that outlives its reader (`| tee`, which Ctrl-C ends too): its lines then go to stderr,
-    or nowhere where stderr went the same way, and `gone` is called; a print does not raise."""
+    """stdout that outlives its reader (`| tee`, which Ctrl-C ends too; a terminal that closed): its
+    lines then go to stderr, or nowhere where stderr went the same way, and `gone` is called."""
 
     def __init__(self, stream: typing.TextIO, gone: Callable[[], None]) -> None:
         self.stream, self.gone, self.moved = stream, gone, False
@@ -1080,24 +1081,29 @@ class Output:
     def write(self, text: str) -> int:
         try:
             return self.stream.write(text)
-        except BrokenPipeError:
-            self._move()
+        except OSError as e:
+            self._move_for(e)
             return len(text)
 
     def flush(self) -> None:
         for _ in range(3):  # to stderr, then to /dev/null
             try:
                 return self.stream.flush()
-            except BrokenPipeError:
-                self._move()
+            except OSError as e:
+                self._move_for(e)
+
+    def _move_for(self, error: OSError) -> None:
+        if error.errno not in (errno.EPIPE, errno.EIO):  # no reader; a hung-up terminal
+            raise error
+        self._move()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)
 
 
 class StopFlag:
-    """SIGINT/SIGTERM ask the loop to stop after the step in hand; a second signal kills. The end of
-    stdout's reader asks the same, as SIGPIPE would end a program that did not catch it."""
+    """SIGINT/SIGTERM/SIGHUP (unless nohup ignores it) ask the loop to stop after the step in hand; a
+    second signal kills. The end of stdout's reader asks the same, as SIGPIPE would end the program."""
 
     def __init__(self, doing: str = "finishing the update in hand and saving a checkpoint") -> None:
         self.signal: str | None = None
@@ -1105,8 +1111,10 @@ class StopFlag:
         self._old: dict[int, Any] = {}
 
     def __enter__(self) -> StopFlag:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._old[sig] = signal.signal(sig, self._handle)
+        hup = getattr(signal, "SIGHUP", None)  # not on Windows
+        for sig in (signal.SIGINT, signal.SIGTERM, hup):
+            if sig is not None and not (sig == hup and signal.getsignal(sig) == signal.SIG_IGN):
+                self._old[sig] = signal.signal(sig, self._handle)
         self._stdout, sys.stdout = sys.stdout, Output(sys.stdout, self._output_gone)
         return self
 
@@ -1539,7 +1547,7 @@ def play(model_path: str, episodes: int, record: str | None, device: torch.devic
 
 # --- The command line and main ---------------------------------------------------------------
 
-EXIT_SIGNAL = {"SIGINT": 130, "SIGPIPE": 141, "SIGTERM": 143}
+EXIT_SIGNAL = {"SIGHUP": 129, "SIGINT": 130, "SIGPIPE": 141, "SIGTERM": 143}
 DESCRIPTION = """\
 A2C on Atari Pong, after the A2C chapter of Deep Reinforcement Learning Hands-On and its notebook.
 
@@ -1556,8 +1564,9 @@ the first finished game on) and checkpoint.pt (every --save-every minutes and at
 takes it too, for the last weights).
 
 Exit status: 0 done, 1 a file could not be written at the end, 2 bad input or a missing
-package, 3 a non-finite loss, 130 stopped by SIGINT (Ctrl-C), 143 by SIGTERM, 141 by its output's
-reader ending (| tee). Each stop while training saves a checkpoint.
+package, 3 a non-finite loss; stopped by a signal, 128 + its number: 130 SIGINT (Ctrl-C), 143 SIGTERM,
+129 SIGHUP (a closed terminal), and 141 where its output's reader ended (| tee). Each stop while
+training saves a checkpoint.
 """
 GROUPS = {  # the modes that take a setting -> its --help section
     (TRAIN,): "training (also with --resume, but for --name and --runs-dir; the hyperparameters must "

@@ -3,6 +3,7 @@
 import argparse
 import errno
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -133,7 +134,7 @@ def test_the_make_resume_line_runs(pong_run, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_a_signal_saves_a_checkpoint_and_closes_the_event_file(tmp_path, sig, code):
     proc = start_script("--envs", "2", "--runs-dir", str(tmp_path))
     deadline = time.time() + 180
@@ -175,6 +176,52 @@ def test_the_end_of_the_output_s_reader_stops_the_run_with_its_checkpoint(tmp_pa
     (run_dir,) = tmp_path.iterdir()
     assert f"stopped ({why}) at frame {ckpt_frame(run_dir):,}; to go on: " in err  # where stdout went
     assert ckpt_frame(run_dir) >= 2 * 128 and "loss_total" in scalars(run_dir).Tags()["scalars"]
+
+
+STATUS_FRAMES = re.compile(rb"\[status\] frames ([\d,]+)")
+
+
+def in_a_terminal(folder: Path, nohup: bool = False) -> tuple[subprocess.Popen, int]:
+    """The script in a terminal of its own (a pty), its SIGHUP ignored under nohup; the terminal's end."""
+    import pty
+
+    master, slave = pty.openpty()
+    keep = (lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN)) if nohup else None
+    proc = subprocess.Popen([sys.executable, str(ROOT / "train_a2c_pong.py"), "--envs", "2", "--runs-dir",
+                             str(folder)], stdin=slave, stdout=slave, stderr=slave, env=ENV, cwd=ROOT,
+                            start_new_session=True, preexec_fn=keep)
+    os.close(slave)
+    return proc, master
+
+
+def frames_shown(master: int, at_least: int) -> tuple[int, bytes]:
+    seen, frames, deadline = b"", 0, time.time() + 180
+    while frames < at_least and time.time() < deadline:
+        seen += os.read(master, 65536)
+        frames = max([0, *(int(f.replace(b",", b"")) for f in STATUS_FRAMES.findall(seen))])
+    return frames, seen
+
+
+@pytest.mark.slow
+def test_a_terminal_that_closes_stops_the_run_with_its_checkpoint_and_nohup_keeps_it_going(tmp_path):
+    """SSH gone: SIGHUP, and the terminal takes no more lines (EIO); under nohup the run goes on."""
+    proc, master = in_a_terminal(tmp_path / "plain")
+    frames_shown(master, 2 * 128)
+    os.close(master)
+    proc.send_signal(signal.SIGHUP)
+    assert proc.wait(timeout=120) == 129
+    (run_dir,) = (tmp_path / "plain").iterdir()
+    assert ckpt_frame(run_dir) >= 2 * 128
+
+    proc, master = in_a_terminal(tmp_path / "nohup", nohup=True)
+    before, _ = frames_shown(master, 1)
+    proc.send_signal(signal.SIGHUP)
+    _, seen = frames_shown(master, before + 1)
+    _, seen_then = frames_shown(master, 1)  # the next status line, 10 s on: still training
+    assert b"SIGHUP" not in seen + seen_then and b"checkpoint:" not in seen + seen_then
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 143
+    os.close(master)
 
 
 def test_ctrl_c_while_the_packages_load_is_one_line_and_status_130(tmp_path):

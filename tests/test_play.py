@@ -163,7 +163,7 @@ def test_a_record_path_that_cannot_be_written_is_refused_before_playing(pong_run
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_a_signal_while_playing_stops_cleanly_with_the_games_so_far(pong_run, sig, code):
     _, run_dir = pong_run
     proc = start_script("--play", str(run_dir / "checkpoint.pt"), "--episodes", "50")
