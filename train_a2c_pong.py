@@ -1115,7 +1115,9 @@ class StopFlag:
         for sig in (signal.SIGINT, signal.SIGTERM, hup):
             if sig is not None and not (sig == hup and signal.getsignal(sig) == signal.SIG_IGN):
                 self._old[sig] = signal.signal(sig, self._handle)
-        self._stdout, sys.stdout = sys.stdout, Output(sys.stdout, self._output_gone)
+        self._stdout = sys.stdout
+        if sys.stdout is not None:  # None: started with stdout closed (>&-), where print does nothing
+            sys.stdout = Output(sys.stdout, self._output_gone)
         return self
 
     def _handle(self, signum: int, _frame: Any) -> None:

@@ -178,6 +178,16 @@ def test_the_end_of_the_output_s_reader_stops_the_run_with_its_checkpoint(tmp_pa
     assert ckpt_frame(run_dir) >= 2 * 128 and "loss_total" in scalars(run_dir).Tags()["scalars"]
 
 
+@pytest.mark.slow
+def test_a_run_started_with_stdout_closed_trains_and_saves(tmp_path):
+    """`>&-`: Python's sys.stdout is None, which print() skips, and so must the run."""
+    proc = run_script("--envs", "2", "--max-frames", "10", "--runs-dir", str(tmp_path),
+                      preexec_fn=lambda: os.close(1))
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    (run_dir,) = tmp_path.iterdir()
+    assert ckpt_frame(run_dir) == 10
+
+
 STATUS_FRAMES = re.compile(rb"\[status\] frames ([\d,]+)")
 
 
