@@ -1068,13 +1068,13 @@ class Output:
     def __init__(self, stream: typing.TextIO, gone: Callable[[], None]) -> None:
         self.stream, self.gone, self.moved = stream, gone, False
 
-    def _move(self) -> None:
-        if self.moved:
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, self.stream.fileno())
-            os.close(null)
-        else:
-            os.dup2(2, self.stream.fileno())
+    def _move(self, error: OSError) -> None:
+        """fd 1 onto stderr, then onto /dev/null where stderr went the same way."""
+        if error.errno not in (errno.EPIPE, errno.EIO):  # no reader; a hung-up terminal
+            raise error
+        target = os.open(os.devnull, os.O_WRONLY) if self.moved else os.dup(2)
+        os.dup2(target, self.stream.fileno())
+        os.close(target)
         self.moved = True
         self.gone()
 
@@ -1082,7 +1082,7 @@ class Output:
         try:
             return self.stream.write(text)
         except OSError as e:
-            self._move_for(e)
+            self._move(e)
             return len(text)
 
     def flush(self) -> None:
@@ -1090,12 +1090,7 @@ class Output:
             try:
                 return self.stream.flush()
             except OSError as e:
-                self._move_for(e)
-
-    def _move_for(self, error: OSError) -> None:
-        if error.errno not in (errno.EPIPE, errno.EIO):  # no reader; a hung-up terminal
-            raise error
-        self._move()
+                self._move(e)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)
