@@ -320,8 +320,8 @@ def cores() -> int:
 
 def torch_threads() -> str:
     """Said with a warning where they outnumber the usable cores: torch's threads then wait on each other."""
-    n = torch.get_num_threads()
-    over = f" (more than the {cores()} cores this process may use: slower)" if n > cores() else ""
+    n, usable = torch.get_num_threads(), cores()
+    over = f" (more than the {usable} cores this process may use: slower)" if n > usable else ""
     return f"{n} torch thread{'s' * (n != 1)}{over}"
 
 
@@ -1102,14 +1102,23 @@ class StopFlag:
 
     def __init__(self, doing: str = "finishing the update in hand and saving a checkpoint") -> None:
         self.signal: str | None = None
-        self.why, self.doing = "", doing
+        self.doing = doing
         self._old: dict[int, Any] = {}
 
+    @property
+    def why(self) -> str:
+        """Why the loop stopped, or "" where nothing asked it to."""
+        if self.signal == "SIGPIPE":
+            return "its output's reader ended"
+        return f"{self.signal} received" if self.signal else ""
+
     def __enter__(self) -> StopFlag:
+        signals = [signal.SIGINT, signal.SIGTERM]
         hup = getattr(signal, "SIGHUP", None)  # not on Windows
-        for sig in (signal.SIGINT, signal.SIGTERM, hup):
-            if sig is not None and not (sig == hup and signal.getsignal(sig) == signal.SIG_IGN):
-                self._old[sig] = signal.signal(sig, self._handle)
+        if hup is not None and signal.getsignal(hup) != signal.SIG_IGN:  # nohup's ignore stands
+            signals.append(hup)
+        for sig in signals:
+            self._old[sig] = signal.signal(sig, self._handle)
         self._stdout = sys.stdout
         if sys.stdout is not None:  # None: started with stdout closed (>&-), where print does nothing
             sys.stdout = Output(sys.stdout, self._output_gone)
@@ -1117,13 +1126,11 @@ class StopFlag:
 
     def _handle(self, signum: int, _frame: Any) -> None:
         self.signal = signal.Signals(signum).name
-        self.why = f"{self.signal} received"
         signal.signal(signum, self._old[signum])
         print(f"\n{self.why}: {self.doing} (send it again to quit at once)", flush=True)
 
     def _output_gone(self) -> None:
-        if self.signal is None:
-            self.signal, self.why = "SIGPIPE", "its output's reader ended"
+        self.signal = self.signal or "SIGPIPE"
 
     def __exit__(self, *exc: Any) -> None:
         sys.stdout = self._stdout
