@@ -133,17 +133,23 @@ def test_the_make_resume_line_runs(pong_run, tmp_path, monkeypatch):
     assert t.load_checkpoint(str(copy / "checkpoint.pt"))["frame"] == 3000 + 130
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
-def test_a_signal_saves_a_checkpoint_and_closes_the_event_file(tmp_path, sig, code):
-    proc = start_script("--envs", "2", "--runs-dir", str(tmp_path))
+def started_two_updates_ago(runs: Path) -> tuple[subprocess.Popen, str]:
+    """The script training in the background, read up to a status line at least two updates in."""
+    proc = start_script("--envs", "2", "--runs-dir", str(runs))
     deadline = time.time() + 180
     seen, frames = "", 0
-    while frames < 2 * 128 and time.time() < deadline:  # at least two updates behind it
+    while frames < 2 * 128 and time.time() < deadline:
         line = proc.stdout.readline()
         seen += line
         if line.startswith("[status] frames "):
             frames = int(line.split()[2].replace(",", ""))
+    return proc, seen
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_signal_saves_a_checkpoint_and_closes_the_event_file(tmp_path, sig, code):
+    proc, seen = started_two_updates_ago(tmp_path)
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == code, seen + out + err
@@ -162,12 +168,7 @@ def test_a_signal_saves_a_checkpoint_and_closes_the_event_file(tmp_path, sig, co
 def test_the_end_of_the_output_s_reader_stops_the_run_with_its_checkpoint(tmp_path, sig, code, why):
     """`train_a2c_pong.py | tee log`: Ctrl-C ends tee too, so the signal's line meets a closed pipe;
     a pipe closed alone stops the run as SIGPIPE would end it, but with its checkpoint."""
-    proc = start_script("--envs", "2", "--runs-dir", str(tmp_path))
-    deadline, frames = time.time() + 180, 0
-    while frames < 2 * 128 and time.time() < deadline:
-        line = proc.stdout.readline()
-        if line.startswith("[status] frames "):
-            frames = int(line.split()[2].replace(",", ""))
+    proc, _ = started_two_updates_ago(tmp_path)
     proc.stdout.close()
     if sig is not None:
         proc.send_signal(sig)
