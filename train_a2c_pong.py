@@ -20,6 +20,7 @@ import csv
 import dataclasses
 import errno
 import importlib
+import io
 import json
 import math
 import os
@@ -30,6 +31,7 @@ import shutil
 import signal
 import socket
 import sys
+import threading
 import time
 import typing
 import warnings
@@ -734,7 +736,10 @@ def cannot_write_in(folder: Path) -> str | None:
 
 
 def atomic_save(obj: Any, path: Path) -> None:
-    atomic_write(path, lambda f: torch.save(obj, f))
+    """Serialized in memory first: torch.save's writer turns a full disk's OSError into a RuntimeError."""
+    data = io.BytesIO()
+    torch.save(obj, data)
+    atomic_write(path, lambda f: f.write(data.getbuffer()))
 
 
 def write_json(obj: Any, path: Path) -> None:
@@ -988,6 +993,48 @@ class MetricBuffer:
         for name, value in zip(names, rows.nanmean(dim=0).tolist(), strict=True):
             if not math.isnan(value):  # grad_* of a group without a --grad-stats-every sample
                 self.writer.add_scalar(name, value, frame)
+
+
+class EventLog:
+    """tensorboardX's writer, whose thread dies on a full disk and leaves each later add waiting on its
+    queue for good: here a failed write costs the metrics from then on (one warning), not the run."""
+
+    def __init__(self, logdir: Path) -> None:
+        from tensorboardX import SummaryWriter
+
+        self.logdir, self.failed = logdir, False
+        self._hook, threading.excepthook = threading.excepthook, self._thread_died
+        # A queue that no burst of adds fills in the moment between the thread's death and the hook.
+        self._writer = SummaryWriter(logdir=str(logdir), max_queue=1000)
+
+    def _thread_died(self, args: threading.ExceptHookArgs) -> None:
+        if isinstance(args.exc_value, OSError) and type(args.thread).__module__.startswith("tensorboardX"):
+            self._lost(args.exc_value)
+        else:
+            self._hook(args)
+
+    def _lost(self, e: OSError) -> None:
+        self.failed = True
+        print(f"warning: could not write TensorBoard's events in {self.logdir} ({e.strerror}); they end "
+              "here, training goes on", file=sys.stderr, flush=True)
+
+    def add_scalar(self, tag: str, value: float, step: int) -> None:
+        if not self.failed:
+            self._writer.add_scalar(tag, value, step)
+
+    def add_text(self, tag: str, text: str) -> None:
+        if not self.failed:
+            self._writer.add_text(tag, text)
+
+    def close(self) -> None:
+        threading.excepthook = self._hook
+        events = self._writer.file_writer.event_writer
+        try:
+            if not self.failed:
+                self._writer.close()
+        except OSError as e:
+            self._lost(e)
+        events._closed = True  # else tensorboardX's exit hook retries a flush that failed, and raises
 
 
 def _hms(seconds: float) -> str:
@@ -1272,8 +1319,6 @@ class Run:
         self._last_best_save = float("-inf")
 
     def start(self, net: AtariA2C, optimizer: torch.optim.Optimizer, compile_seconds: float = 0.0) -> Run:
-        from tensorboardX import SummaryWriter
-
         self.net, self.optimizer, self.compile_seconds = net, optimizer, compile_seconds
         history = None if self.resume is None else restore(self.resume, net, optimizer)  # before any write
         if self.resume is not None and "rng" in self.resume:
@@ -1302,7 +1347,7 @@ class Run:
                                     "startup_s": round(time.perf_counter() - self.began, 1),
                                     **{k: getattr(self.cfg, k) for k in CHANGING}}]
         write_json({**saved_config(self.cfg), "segments": self.segments}, self.dir / "config.json")
-        self.writer = SummaryWriter(logdir=str(self.dir))
+        self.writer = EventLog(self.dir)
         self.tracker = RewardTracker(self.writer, stop_reward=self.cfg.stop_reward)
         if history is not None:
             self.tracker.restore(**history)
@@ -1396,9 +1441,10 @@ class Run:
         if self._best is not None and (force or time.time() - self._last_best_save >= BEST_SAVE_EVERY_S):
             weights, at_frame = self._best
             settings = pipeline(self.cfg.backend, self.cfg.sticky)
+            self._last_best_save = time.time()  # a write that fails waits as long for its next try
             atomic_save(model_file(on_cpu(weights), at_frame, settings, saved_config(self.cfg)),
                         self.dir / "model_best.pt")
-            self._best, self._last_best_save = None, time.time()
+            self._best = None
 
     @staticmethod
     def _save_or_warn(save: Callable[[], Any]) -> None:

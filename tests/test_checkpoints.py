@@ -1,9 +1,10 @@
 """Watch it play, resume it, and lose nothing (issue: checkpoints, video, bad input)."""
 
 import argparse
-import errno
+import contextlib
 import os
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -17,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 from catch_env import CatchVectorEnv
-from conftest import ENV, ROOT, run_script, scalars, start_script
+from conftest import ENV, ROOT, points, run_script, scalars, start_script
 
 import train_a2c_pong as t
 
@@ -428,18 +429,30 @@ def test_atomic_files_take_the_umask_without_setting_it(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "model.pt"]
 
 
+@contextlib.contextmanager
+def file_size_limit(nbytes: int):
+    """The kernel refuses writes past nbytes (EFBIG; Python ignores SIGXFSZ), as a full disk refuses."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
 def fill_disk(monkeypatch, failing) -> list[int]:
-    """torch.save writes part of the file, then fails as a full disk does, on the calls in `failing`."""
-    real, calls = torch.save, []
+    """The writes of .pt files numbered in `failing` (from 1) fail in the kernel, whoever writes the
+    bytes (torch.save's own writer raised a RuntimeError there); config.json and events go on."""
+    real, calls = t.atomic_write, []
 
-    def save(obj, f, *args, **kwargs):
+    def write(path, *args):
+        if path.suffix != ".pt":
+            return real(path, *args)
         calls.append(len(calls) + 1)
-        if calls[-1] in failing:
-            f.write(b"partial")
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real(obj, f, *args, **kwargs)
+        with file_size_limit(2**20) if calls[-1] in failing else contextlib.nullcontext():
+            return real(path, *args)
 
-    monkeypatch.setattr(t.torch, "save", save)
+    monkeypatch.setattr(t, "atomic_write", write)
     return calls
 
 
@@ -463,6 +476,22 @@ def test_a_full_disk_at_the_end_exits_1_with_one_line(tmp_path, monkeypatch, cap
     assert code == 1 and len(err) == 1 and err[0].startswith("error: could not write"), err
     (run_dir,) = tmp_path.iterdir()
     assert not [p for p in run_dir.iterdir() if p.suffix in (".pt", ".tmp")]
+
+
+@pytest.mark.slow
+def test_a_disk_that_refuses_the_events_mid_run_costs_the_metrics_not_the_run(tmp_path):
+    """tensorboardX's writing thread dies at the write refused, and each add after it waited for good."""
+    limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (2048, resource.RLIM_INFINITY))  # noqa: E731
+    proc = run_script("--envs", "8", "--max-frames", "8000", "--runs-dir", str(tmp_path), timeout=150,
+                      preexec_fn=limit)  # config.json goes in; the events pass 2 KiB a few seconds in
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and "Exception" not in proc.stderr, err
+    (lost,) = [line for line in err if "TensorBoard's events" in line]
+    assert lost.startswith("warning: could not write") and "training goes on" in lost
+    assert "[status] frames 8,000 " in proc.stdout  # the run went on to its end
+    assert err[-1].startswith("error: could not write") and err[-1].endswith("files written before are intact")
+    (run_dir,) = tmp_path.iterdir()
+    assert points(run_dir)["loss_total"]  # what went in before reads back
 
 
 @pytest.mark.slow
