@@ -1109,27 +1109,29 @@ class StatusLine:
 
 
 class Output:
-    """stdout that outlives its reader (`| tee`, which Ctrl-C ends too; a terminal that closed): its
-    lines then go to stderr, or nowhere where stderr went the same way, and `gone` is called."""
+    """stdout or stderr that outlives what it writes to. Where stdout's reader ended (`| tee`, which
+    Ctrl-C ends too; a terminal that closed) its lines go on to stderr, or nowhere where stderr went
+    the same way, and `gone` is called; a line that a full disk refuses is lost, not the run."""
 
-    def __init__(self, stream: typing.TextIO, gone: Callable[[], None]) -> None:
+    def __init__(self, stream: typing.TextIO, gone: Callable[[], None] | None = None) -> None:
         self.stream, self.gone, self.moved = stream, gone, False
 
-    def _move(self, error: OSError) -> None:
-        """fd 1 onto stderr, then onto /dev/null where stderr went the same way."""
-        if error.errno not in (errno.EPIPE, errno.EIO):  # no reader; a hung-up terminal
-            raise error
+    def _moved(self, error: OSError) -> bool:
+        """fd 1 onto stderr, then onto /dev/null, where no one reads it any more; False: the line is lost."""
+        if self.gone is None or error.errno not in (errno.EPIPE, errno.EIO):  # no reader; a hung-up terminal
+            return False
         target = os.open(os.devnull, os.O_WRONLY) if self.moved else os.dup(2)
         os.dup2(target, self.stream.fileno())
         os.close(target)
         self.moved = True
         self.gone()
+        return True
 
     def write(self, text: str) -> int:
         try:
             return self.stream.write(text)
         except OSError as e:
-            self._move(e)
+            self._moved(e)
             return len(text)
 
     def flush(self) -> None:
@@ -1137,7 +1139,8 @@ class Output:
             try:
                 return self.stream.flush()
             except OSError as e:
-                self._move(e)
+                if not self._moved(e):
+                    return
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)
@@ -1166,9 +1169,11 @@ class StopFlag:
             signals.append(hup)
         for sig in signals:
             self._old[sig] = signal.signal(sig, self._handle)
-        self._stdout = sys.stdout
+        self._streams = sys.stdout, sys.stderr
         if sys.stdout is not None:  # None: started with stdout closed (>&-), where print does nothing
             sys.stdout = Output(sys.stdout, self._output_gone)
+        if sys.stderr is not None:
+            sys.stderr = Output(sys.stderr)
         return self
 
     def _handle(self, signum: int, _frame: Any) -> None:
@@ -1180,7 +1185,7 @@ class StopFlag:
         self.signal = self.signal or "SIGPIPE"
 
     def __exit__(self, *exc: Any) -> None:
-        sys.stdout = self._stdout
+        sys.stdout, sys.stderr = self._streams
         for sig, handler in self._old.items():
             signal.signal(sig, handler)
 

@@ -469,6 +469,33 @@ def test_a_full_disk_mid_run_costs_a_warning_not_the_run(tmp_path, monkeypatch, 
 
 
 @pytest.mark.slow
+def test_a_full_disk_under_the_log_costs_its_lines_not_the_run(tmp_path, monkeypatch):
+    """`> train.log 2>&1` on a disk that fills: print raised, and the run died without its checkpoint."""
+    limit = 2**30  # past it the kernel refuses a write; no file of the test's reaches it
+    logs = [open(tmp_path / name, "w") for name in ("out.log", "err.log")]  # noqa: SIM115
+    monkeypatch.setattr(sys, "stdout", logs[0])
+    monkeypatch.setattr(sys, "stderr", logs[1])
+    real_track, full = t.Run.track, []
+
+    def track(run, metrics):  # the disk fills at the first update: the logs' every later line is refused
+        for log in logs if not full else ():
+            log.flush()
+            log.seek(limit)
+        full.append(True)
+        return real_track(run, metrics)
+
+    monkeypatch.setattr(t.Run, "track", track)
+    fill_disk(monkeypatch, failing=range(1, 6))  # saves that fail: their warnings go to stderr
+    with file_size_limit(limit):
+        result = t.train(catch_cfg(tmp_path / "runs", max_frames=1500, save_every=1e-4),
+                         env=CatchVectorEnv(8))
+    monkeypatch.undo()
+    assert result.frames == 1500
+    assert t.load_checkpoint(str(result.run_dir / "checkpoint.pt"))["frame"] == 1500
+    assert f"run folder: {result.run_dir}" in (tmp_path / "out.log").read_text()  # written before it filled
+
+
+@pytest.mark.slow
 def test_a_full_disk_at_the_end_exits_1_with_one_line(tmp_path, monkeypatch, capsys):
     fill_disk(monkeypatch, failing=range(1, 1000))
     code = t.main(["--envs", "2", "--max-frames", "300", "--runs-dir", str(tmp_path)])

@@ -174,6 +174,7 @@ def test_more_torch_threads_than_cores_are_said_to_be_slower(capsys, monkeypatch
 def test_the_first_line_says_where_it_trains(pong_run):
     proc, _ = pong_run
     first = proc.stdout.splitlines()[0]
-    assert first.startswith(f"training on cpu: {torch.get_num_threads()} torch threads, ")
+    n = torch.get_num_threads()
+    assert first.startswith(f"training on cpu: {n} torch thread{'s' * (n != 1)}, ")
     assert first.endswith(" env threads")
 
