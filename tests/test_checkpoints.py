@@ -516,7 +516,7 @@ def test_a_disk_that_refuses_the_events_mid_run_costs_the_metrics_not_the_run(tm
     (lost,) = [line for line in err if "TensorBoard's events" in line]
     assert lost.startswith("warning: could not write") and "training goes on" in lost
     assert "[status] frames 8,000 " in proc.stdout  # the run went on to its end
-    assert err[-1].startswith("error: could not write") and err[-1].endswith("files written before are intact")
+    assert err[-1].startswith("error: could not write") and err[-1].endswith("written before are intact")
     (run_dir,) = tmp_path.iterdir()
     assert points(run_dir)["loss_total"]  # what went in before reads back
 
