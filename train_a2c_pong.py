@@ -1530,7 +1530,8 @@ def write_gif(screens: Sequence[np.ndarray], path: str, caption: str) -> float:
     durations = [b - a for a, b in zip([0, *ends], ends, strict=False)]
     durations[-1] = FINAL_HOLD_MS
     images = [Image.fromarray(s) for s in [*screens[:-1], captioned(screens[-1], caption)]]
-    images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)
+    gif = {"format": "GIF", "save_all": True, "append_images": images[1:], "duration": durations, "loop": 0}
+    atomic_write(Path(path), lambda f: images[0].save(f, **gif))
     return sum(durations) / 1000
 
 

@@ -1,6 +1,7 @@
 """--play on the pipeline a model was trained on, and options that a mode would ignore refused."""
 
 import re
+import resource
 import signal
 from pathlib import Path
 
@@ -160,6 +161,21 @@ def test_a_record_path_that_cannot_be_written_is_refused_before_playing(pong_run
         assert proc.returncode == 2 and "game 1" not in proc.stdout, proc.stdout
         (line,) = proc.stderr.strip().splitlines()
         assert says in line and str(path) in line
+
+
+@pytest.mark.slow
+def test_a_gif_the_disk_refuses_leaves_the_one_before_and_says_so(pong_run, tmp_path):
+    """PIL wrote straight to the path: a full disk left a torn GIF where the last one was."""
+    _, run_dir = pong_run
+    gif = tmp_path / "game.gif"
+    gif.write_bytes(b"the one before")
+    limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (2**16, resource.RLIM_INFINITY))  # noqa: E731
+    proc = run_script("--play", str(run_dir / "checkpoint.pt"), "--episodes", "1", "--record", str(gif),
+                      preexec_fn=limit)
+    assert proc.returncode == 1 and "game 1: score" in proc.stdout, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"error: could not write {gif} (File too large)"), line
+    assert gif.read_bytes() == b"the one before" and [p.name for p in tmp_path.iterdir()] == ["game.gif"]
 
 
 @pytest.mark.slow
