@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,14 @@ def run_script(*args: str, timeout: float = 300, **kwargs) -> subprocess.Complet
     """The script as a user runs it, in a subprocess, with its output captured."""
     return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
                           timeout=timeout, env=kwargs.pop("env", ENV), cwd=kwargs.pop("cwd", ROOT), **kwargs)
+
+
+def limit_file_size(nbytes: int) -> int:
+    """The kernel refuses writes past nbytes (EFBIG; Python ignores SIGXFSZ), as a full disk refuses;
+    the limit before. A run_script's preexec_fn, or in this process for a while (file_size_limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, hard))
+    return soft
 
 
 def start_script(*args: str) -> subprocess.Popen:

@@ -4,7 +4,6 @@ import argparse
 import contextlib
 import os
 import re
-import resource
 import shlex
 import shutil
 import signal
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 from catch_env import CatchVectorEnv
-from conftest import ENV, ROOT, points, run_script, scalars, start_script
+from conftest import ENV, ROOT, limit_file_size, points, run_script, scalars, start_script
 
 import train_a2c_pong as t
 
@@ -431,13 +430,11 @@ def test_atomic_files_take_the_umask_without_setting_it(tmp_path, monkeypatch):
 
 @contextlib.contextmanager
 def file_size_limit(nbytes: int):
-    """The kernel refuses writes past nbytes (EFBIG; Python ignores SIGXFSZ), as a full disk refuses."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, hard))
+    before = limit_file_size(nbytes)
     try:
         yield
     finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        limit_file_size(before)
 
 
 def fill_disk(monkeypatch, failing) -> list[int]:
@@ -478,10 +475,11 @@ def test_a_full_disk_under_the_log_costs_its_lines_not_the_run(tmp_path, monkeyp
     real_track, full = t.Run.track, []
 
     def track(run, metrics):  # the disk fills at the first update: the logs' every later line is refused
-        for log in logs if not full else ():
-            log.flush()
-            log.seek(limit)
-        full.append(True)
+        if not full:
+            full.append(True)
+            for log in logs:
+                log.flush()
+                log.seek(limit)
         return real_track(run, metrics)
 
     monkeypatch.setattr(t.Run, "track", track)
@@ -508,9 +506,8 @@ def test_a_full_disk_at_the_end_exits_1_with_one_line(tmp_path, monkeypatch, cap
 @pytest.mark.slow
 def test_a_disk_that_refuses_the_events_mid_run_costs_the_metrics_not_the_run(tmp_path):
     """tensorboardX's writing thread dies at the write refused, and each add after it waited for good."""
-    limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (2048, resource.RLIM_INFINITY))  # noqa: E731
     proc = run_script("--envs", "8", "--max-frames", "8000", "--runs-dir", str(tmp_path), timeout=150,
-                      preexec_fn=limit)  # config.json goes in; the events pass 2 KiB a few seconds in
+                      preexec_fn=lambda: limit_file_size(2048))  # config.json fits; the events pass it
     err = proc.stderr.strip().splitlines()
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and "Exception" not in proc.stderr, err
     (lost,) = [line for line in err if "TensorBoard's events" in line]

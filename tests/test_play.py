@@ -1,14 +1,13 @@
 """--play on the pipeline a model was trained on, and options that a mode would ignore refused."""
 
 import re
-import resource
 import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import ENV, model_data, run_script, start_script
+from conftest import ENV, limit_file_size, model_data, run_script, start_script
 from PIL import Image, ImageSequence
 
 import train_a2c_pong as t
@@ -169,9 +168,8 @@ def test_a_gif_the_disk_refuses_leaves_the_one_before_and_says_so(pong_run, tmp_
     _, run_dir = pong_run
     gif = tmp_path / "game.gif"
     gif.write_bytes(b"the one before")
-    limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (2**16, resource.RLIM_INFINITY))  # noqa: E731
     proc = run_script("--play", str(run_dir / "checkpoint.pt"), "--episodes", "1", "--record", str(gif),
-                      preexec_fn=limit)
+                      preexec_fn=lambda: limit_file_size(2**16))
     assert proc.returncode == 1 and "game 1: score" in proc.stdout, proc.stderr
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith(f"error: could not write {gif} (File too large)"), line
